@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Who may change mdevs: root, or a member of the configured group. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+typedef struct Daemon Daemon;
+
+/* Pure rule: effective UID 0, or egid/supplementary GIDs include group (when has_group). */
+bool auth_allowed(uid_t euid, gid_t egid, const gid_t *gids, size_t n_gids, bool has_group, gid_t group);
+
+/* Checks the sender of m; -EACCES with an AccessDenied error set when not allowed. */
+int auth_check_change(Daemon *d, sd_bus_message *m, sd_bus_error *error);

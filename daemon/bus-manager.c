@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * org.idxd.Manager1. Handlers go validate -> authorize -> act -> reply;
+ * creates and removes reply later, once the kernel has confirmed them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "config.h"
+#include "daemon.h"
+#include "idxd-bus.h"
+#include "idxd-errors.h"
+#include "log.h"
+#include "macro.h"
+#include "mdev-ops.h"
+
+
+/* Every option any method takes; each method names the ones it accepts. */
+typedef struct BusOptions {
+        const char *parent;
+        const char *type;
+        const char *uuid;
+        const char *domain;
+        int persistent;
+        int autostart;
+        int force;
+        int keep_definition;
+} BusOptions;
+
+typedef struct OptionSpec {
+        const char *key;
+        char type;              /* 's' or 'b' */
+        size_t offset;
+} OptionSpec;
+
+#define OPTION(key, type, field) { key, type, offsetof(BusOptions, field) }
+
+static const OptionSpec create_options[] = {
+        OPTION("domain", 's', domain),
+        OPTION("persistent", 'b', persistent),
+        OPTION("autostart", 'b', autostart),
+        {}
+};
+
+static const OptionSpec create_request_options[] = {
+        OPTION("parent", 's', parent),
+        OPTION("type", 's', type),
+        OPTION("uuid", 's', uuid),
+        OPTION("domain", 's', domain),
+        OPTION("persistent", 'b', persistent),
+        OPTION("autostart", 'b', autostart),
+        {}
+};
+
+static const OptionSpec destroy_options[] = {
+        OPTION("force", 'b', force),
+        OPTION("keep_definition", 'b', keep_definition),
+        {}
+};
+
+static const OptionSpec list_filter[] = {
+        OPTION("parent", 's', parent),
+        OPTION("type", 's', type),
+        OPTION("domain", 's', domain),
+        {}
+};
+
+/*
+ * Reads an a{sv} into o. A bad key or type is reported in error (the first
+ * one only) but the whole dict is still consumed, so a batch can go on.
+ * Returns negative errno only when the message itself cannot be read.
+ */
+static int read_options(sd_bus_message *m, const OptionSpec *specs, BusOptions *o, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const OptionSpec *spec = NULL;
+                const char *key, *contents;
+                char type;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                for (const OptionSpec *s = specs; s->key; s++)
+                        if (strcmp(s->key, key) == 0) {
+                                spec = s;
+                                break;
+                        }
+
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0)
+                        return r;
+
+                if (!spec || strlen(contents) != 1 || contents[0] != spec->type) {
+                        if (!sd_bus_error_is_set(error)) {
+                                if (!spec)
+                                        (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                                 "Unknown option '%s'", key);
+                                else
+                                        (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                                 "Option '%s' must be of type '%c', not '%s'",
+                                                                 key, spec->type, contents);
+                        }
+                        r = sd_bus_message_skip(m, "v");
+                } else if (spec->type == 's')
+                        r = sd_bus_message_read(m, "v", "s", (const char **) ((uint8_t *) o + spec->offset));
+                else
+                        r = sd_bus_message_read(m, "v", "b", (int *) ((uint8_t *) o + spec->offset));
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(m);
+}
+
+/* Validates a create's arguments; "" uuid gets a fresh one. */
+static int validate_create(const BusOptions *o, MdevCreateRequest *req, sd_bus_error *error) {
+        int r;
+
+        if (!o->type || !*o->type)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid type: must not be empty");
+
+        if (o->uuid && *o->uuid) {
+                if (idxd_uuid_parse(o->uuid, &req->uuid) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid uuid '%s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                                                 o->uuid);
+        } else {
+                r = idxd_uuid_generate(&req->uuid);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "Cannot generate a uuid: %m");
+        }
+
+        req->parent = o->parent;
+        req->type = o->type;
+        req->domain = o->domain;
+        req->persistent = o->persistent;
+        req->autostart = o->autostart;
+        return 0;
+}
+
+static int reply_error(sd_bus_message *m, int r, const char *message) {
+        return sd_bus_reply_method_errorf(m, idxd_error_name_from_errno(r), "%s", message);
+}
+
+static void create_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = userdata;
+        _cleanup_free_ char *path = NULL;
+        char s[IDXD_UUID_STRING_MAX];
+
+        if (r < 0)
+                r = reply_error(m, r, message);
+        else {
+                r = idxd_uuid_to_object_path(uuid, &path);
+                if (r >= 0)
+                        r = sd_bus_reply_method_return(m, "so", idxd_uuid_format(uuid, s), path);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply to %s", strempty(sd_bus_message_get_sender(m)));
+}
+
+static int method_create_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        MdevCreateRequest req = {};
+        BusOptions o = {};
+        int r;
+
+        r = sd_bus_message_read(m, "sss", &o.parent, &o.type, &o.uuid);
+        if (r < 0)
+                return r;
+        r = read_options(m, create_options, &o, error);
+        if (r < 0)
+                return r;
+        if (sd_bus_error_is_set(error))
+                return -EINVAL;
+        r = validate_create(&o, &req, error);
+        if (r < 0)
+                return r;
+
+        r = auth_check_change(d, m, error);
+        if (r < 0)
+                return r;
+
+        mdev_create(d, &req, create_done, sd_bus_message_ref(m));
+        return 1;
+}
+
+typedef struct BatchResult {
+        struct Batch *batch;
+        IdxdUuid uuid;
+        int r;                  /* 1 while pending */
+        char *error_name;
+        char *message;
+} BatchResult;
+
+typedef struct Batch {
+        sd_bus_message *message;
+        size_t n;
+        size_t pending;
+        BatchResult *results;
+} Batch;
+
+static Batch *batch_free(Batch *b) {
+        if (!b)
+                return NULL;
+        for (size_t i = 0; i < b->n; i++) {
+                free(b->results[i].error_name);
+                free(b->results[i].message);
+        }
+        free(b->results);
+        sd_bus_message_unref(b->message);
+        free(b);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Batch *, batch_free);
+
+static int batch_reply(Batch *b) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(b->message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < b->n; i++) {
+                const BatchResult *res = &b->results[i];
+
+                if (res->r >= 0) {
+                        _cleanup_free_ char *path = NULL;
+                        char s[IDXD_UUID_STRING_MAX];
+
+                        r = idxd_uuid_to_object_path(&res->uuid, &path);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_append(reply, "a{sv}", 2,
+                                                  "uuid", "s", idxd_uuid_format(&res->uuid, s),
+                                                  "path", "o", path);
+                } else
+                        r = sd_bus_message_append(reply, "a{sv}", 2,
+                                                  "error", "s", res->error_name,
+                                                  "message", "s", strempty(res->message));
+                if (r < 0)
+                        return r;
+        }
+
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static void batch_set_result(BatchResult *res, int r, const char *error_name, const char *message) {
+        res->r = r;
+        if (r < 0) {
+                res->error_name = strdup(error_name ? error_name : idxd_error_name_from_errno(r));
+                res->message = message ? strdup(message) : NULL;
+        }
+}
+
+static void batch_finish_one(Batch *b) {
+        int r;
+
+        if (--b->pending > 0)
+                return;
+        r = batch_reply(b);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply to %s", strempty(sd_bus_message_get_sender(b->message)));
+        batch_free(b);
+}
+
+static void batch_request_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+        BatchResult *res = userdata;
+
+        batch_set_result(res, r, NULL, message);
+        batch_finish_one(res->batch);
+}
+
+static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(batch_freep) Batch *b = NULL;
+        _cleanup_free_ BusOptions *opts = NULL;
+        _cleanup_free_ MdevCreateRequest *reqs = NULL;
+        BusOptions defaults = {};
+        Daemon *d = userdata;
+        size_t allocated = 0;
+        Batch *batch;
+        int r;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->message = sd_bus_message_ref(m);
+
+        r = sd_bus_message_enter_container(m, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_at_end(m, false)) == 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error request_error = SD_BUS_ERROR_NULL;
+
+                if (b->n == allocated) {
+                        size_t k = allocated ? allocated * 2 : 16;
+                        void *p;
+
+                        p = reallocarray(b->results, k, sizeof(BatchResult));
+                        if (!p)
+                                return -ENOMEM;
+                        b->results = p;
+                        p = reallocarray(opts, k, sizeof(BusOptions));
+                        if (!p)
+                                return -ENOMEM;
+                        opts = p;
+                        allocated = k;
+                }
+                b->results[b->n] = (BatchResult) { .batch = b, .r = 1 };
+                opts[b->n] = (BusOptions) {};
+
+                r = read_options(m, create_request_options, &opts[b->n], &request_error);
+                if (r < 0)
+                        return r;
+                if (sd_bus_error_is_set(&request_error))
+                        batch_set_result(&b->results[b->n], -EINVAL, request_error.name, request_error.message);
+                b->n++;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        /* Call-wide options are defaults for every request. */
+        r = read_options(m, create_options, &defaults, error);
+        if (r < 0)
+                return r;
+        if (sd_bus_error_is_set(error))
+                return -EINVAL;
+
+        reqs = calloc(b->n ? b->n : 1, sizeof(MdevCreateRequest));
+        if (!reqs)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n; i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error request_error = SD_BUS_ERROR_NULL;
+                BusOptions *o = &opts[i];
+
+                if (b->results[i].r < 0)
+                        continue;
+                if (!o->domain)
+                        o->domain = defaults.domain;
+                o->persistent = o->persistent || defaults.persistent;
+                o->autostart = o->autostart || defaults.autostart;
+                if (validate_create(o, &reqs[i], &request_error) < 0)
+                        batch_set_result(&b->results[i], -EINVAL, request_error.name, request_error.message);
+                else
+                        b->results[i].uuid = reqs[i].uuid;
+        }
+
+        r = auth_check_change(d, m, error);
+        if (r < 0)
+                return r;
+
+        /* One extra count so that requests finishing right away cannot end the batch early. */
+        batch = TAKE_PTR(b);
+        batch->pending = batch->n + 1;
+        for (size_t i = 0; i < batch->n; i++) {
+                if (batch->results[i].r < 0)
+                        batch->pending--;
+                else
+                        mdev_create(d, &reqs[i], batch_request_done, &batch->results[i]);
+        }
+        batch_finish_one(batch);
+        return 1;
+}
+
+static void destroy_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = userdata;
+
+        r = r < 0 ? reply_error(m, r, message) : sd_bus_reply_method_return(m, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply to %s", strempty(sd_bus_message_get_sender(m)));
+}
+
+static int method_destroy_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        const char *uuid_string;
+        BusOptions o = {};
+        IdxdUuid uuid;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &uuid_string);
+        if (r < 0)
+                return r;
+        r = read_options(m, destroy_options, &o, error);
+        if (r < 0)
+                return r;
+        if (sd_bus_error_is_set(error))
+                return -EINVAL;
+        if (idxd_uuid_parse(uuid_string, &uuid) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid uuid '%s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                                         uuid_string);
+
+        r = auth_check_change(d, m, error);
+        if (r < 0)
+                return r;
+
+        mdev_destroy(d, &uuid, o.force, destroy_done, sd_bus_message_ref(m));
+        return 1;
+}
+
+static bool mdev_matches_filter(const Mdev *mdev, const BusOptions *f) {
+        if (f->parent && *f->parent && (!mdev->parent || strcmp(mdev->parent, f->parent) != 0))
+                return false;
+        if (f->type && *f->type && !mdev_type_matches(mdev->type, f->type))
+                return false;
+        if (f->domain && *f->domain && (!mdev->domain || strcmp(mdev->domain, f->domain) != 0))
+                return false;
+        return true;
+}
+
+static int append_mdev(sd_bus_message *reply, const Mdev *mdev) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                  "uuid", "s", mdev->uuid_string,
+                                  "path", "o", mdev->object_path,
+                                  "parent", "s", strempty(mdev->parent),
+                                  "type", "s", strempty(mdev->type),
+                                  "state", "s", mdev_state_to_string(mdev->state),
+                                  "domain", "s", strempty(mdev->domain),
+                                  "persistent", "b", (int) mdev->persistent,
+                                  "autostart", "b", (int) mdev->autostart);
+        if (r >= 0 && mdev->has_ims_vectors)
+                r = sd_bus_message_append(reply, "{sv}", "ims_vectors", "u", mdev->ims_vectors);
+        if (r >= 0 && mdev->wq)
+                r = sd_bus_message_append(reply, "{sv}", "wq", "s", mdev->wq);
+        if (r >= 0 && mdev->iommu_group >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "iommu_group", "i", mdev->iommu_group);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_list_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Daemon *d = userdata;
+        BusOptions filter = {};
+        int r;
+
+        r = read_options(m, list_filter, &filter, error);
+        if (r < 0)
+                return r;
+        if (sd_bus_error_is_set(error))
+                return -EINVAL;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < d->model->n_mdevs; i++) {
+                const Mdev *mdev = d->model->mdevs[i];
+
+                if (!mdev_matches_filter(mdev, &filter))
+                        continue;
+                r = append_mdev(reply, mdev);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_parent(sd_bus_message *reply, const Parent *p) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}",
+                                  "parent", "s", p->name,
+                                  "syspath", "s", p->syspath,
+                                  "driver", "s", strempty(p->driver),
+                                  "numa_node", "i", p->numa_node);
+        if (r >= 0 && p->has_ims)
+                r = sd_bus_message_append(reply, "{sv}{sv}",
+                                          "ims_size", "u", p->ims_size,
+                                          "ims_available", "u", p->ims_available);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "types");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "aa{sv}");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_types; i++) {
+                const MdevType *t = &p->types[i];
+
+                r = sd_bus_message_append(reply, "a{sv}", 5,
+                                          "type", "s", t->id,
+                                          "name", "s", strempty(t->name),
+                                          "description", "s", strempty(t->description),
+                                          "device_api", "s", strempty(t->device_api),
+                                          "available_instances", "u", t->available_instances);
+                if (r < 0)
+                        return r;
+        }
+        for (int k = 0; k < 3; k++) {
+                r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_list_parents(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Daemon *d = userdata;
+        int r;
+
+        /* Counts change without uevents on the parent (e.g. IMS use): read them now. */
+        for (size_t i = 0; i < d->model->n_parents; i++)
+                (void) discovery_refresh_parent(d, d->model->parents[i]->syspath);
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < d->model->n_parents; i++) {
+                r = append_parent(reply, d->model->parents[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        return sd_bus_reply_method_return(m, "a{sv}", 6,
+                                          "version", "s", IDXD_VERSION,
+                                          "parents", "u", (uint32_t) d->model->n_parents,
+                                          "mdevs", "u", (uint32_t) d->model->n_mdevs,
+                                          "uptime_usec", "t", now_usec() - d->start_usec,
+                                          "sysfs_root", "s", d->sysfs_root,
+                                          "group", "s", d->has_group ? d->group_name : "");
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        int r;
+
+        r = auth_check_change(d, m, error);
+        if (r < 0)
+                return r;
+
+        /* No configuration yet: a reload re-reads sysfs. */
+        r = discovery_enumerate(d);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Re-enumerating devices failed: %m");
+        daemon_notify_status(d);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+/* Writable by nobody; rights are checked in each handler from the sender's credentials. */
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("CreateMdev",
+                                SD_BUS_ARGS("s", parent, "s", type, "s", uuid, "a{sv}", options),
+                                SD_BUS_RESULT("s", uuid, "o", path),
+                                method_create_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateMdevs",
+                                SD_BUS_ARGS("aa{sv}", requests, "a{sv}", options),
+                                SD_BUS_RESULT("aa{sv}", results),
+                                method_create_mdevs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DestroyMdev",
+                                SD_BUS_ARGS("s", uuid, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_destroy_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListMdevs",
+                                SD_BUS_ARGS("a{sv}", filter),
+                                SD_BUS_RESULT("aa{sv}", mdevs),
+                                method_list_mdevs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListParents",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("aa{sv}", parents),
+                                method_list_parents, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStatus",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a{sv}", status),
+                                method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_NO_RESULT,
+                                method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("MdevAdded", SD_BUS_ARGS("s", uuid, "o", path), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("MdevRemoved", SD_BUS_ARGS("s", uuid, "o", path), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ParentAdded", SD_BUS_ARGS("s", parent), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ParentRemoved", SD_BUS_ARGS("s", parent), 0),
+        SD_BUS_VTABLE_END
+};
+
+int bus_manager_register(Daemon *d) {
+        int r;
+
+        r = sd_bus_add_object_vtable(d->bus, &d->manager_slot, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+                                     manager_vtable, d);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(d->bus, &d->object_manager_slot, IDXD_MANAGER_PATH);
+}
+
+void bus_manager_emit_mdev(Daemon *d, const Mdev *mdev, bool added) {
+        int r;
+
+        r = sd_bus_emit_signal(d->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+                               added ? "MdevAdded" : "MdevRemoved", "so", mdev->uuid_string, mdev->object_path);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit a signal for mdev %s", mdev->uuid_string);
+}
+
+void bus_manager_emit_parent(Daemon *d, const Parent *p, bool added) {
+        int r;
+
+        r = sd_bus_emit_signal(d->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+                               added ? "ParentAdded" : "ParentRemoved", "s", p->name);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit a signal for parent %s", p->name);
+}

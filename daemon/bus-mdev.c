@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* org.idxd.Mdev1: one object per mdev, served by a fallback vtable. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "idxd-bus.h"
+#include "log.h"
+#include "macro.h"
+
+static int mdev_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                     void **found, sd_bus_error *error) {
+        Daemon *d = userdata;
+        IdxdUuid uuid;
+        Mdev *mdev;
+
+        if (idxd_uuid_from_object_path(path, &uuid) < 0)
+                return 0;
+        mdev = model_find_mdev(d->model, &uuid);
+        if (!mdev)
+                return 0;
+        *found = mdev;
+        return 1;
+}
+
+static int mdev_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Daemon *d = userdata;
+        char **l;
+
+        l = calloc(d->model->n_mdevs + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->model->n_mdevs; i++) {
+                l[i] = strdup(d->model->mdevs[i]->object_path);
+                if (!l[i]) {
+                        for (size_t k = 0; k < i; k++)
+                                free(l[k]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        *nodes = l;
+        return 0;
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Mdev *mdev = userdata;
+        const char *value;
+
+        if (strcmp(property, "Uuid") == 0)
+                value = mdev->uuid_string;
+        else if (strcmp(property, "Parent") == 0)
+                value = mdev->parent;
+        else if (strcmp(property, "Type") == 0)
+                value = mdev->type;
+        else if (strcmp(property, "State") == 0)
+                value = mdev_state_to_string(mdev->state);
+        else if (strcmp(property, "Domain") == 0)
+                value = mdev->domain;
+        else
+                value = mdev->wq;
+
+        return sd_bus_message_append(reply, "s", strempty(value));
+}
+
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Mdev *mdev = userdata;
+        int value = strcmp(property, "Persistent") == 0 ? mdev->persistent : mdev->autostart;
+
+        return sd_bus_message_append(reply, "b", value);
+}
+
+static int property_get_ims_vectors(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Mdev *mdev = userdata;
+
+        return sd_bus_message_append(reply, "u", mdev->has_ims_vectors ? mdev->ims_vectors : 0);
+}
+
+static const sd_bus_vtable mdev_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Uuid", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Parent", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Type", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Domain", "s", property_get_string, 0, 0),
+        SD_BUS_PROPERTY("Persistent", "b", property_get_bool, 0, 0),
+        SD_BUS_PROPERTY("Autostart", "b", property_get_bool, 0, 0),
+        SD_BUS_PROPERTY("ImsVectors", "u", property_get_ims_vectors, 0, 0),
+        SD_BUS_PROPERTY("Wq", "s", property_get_string, 0, 0),
+        SD_BUS_VTABLE_END
+};
+
+int bus_mdev_register(Daemon *d) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(d->bus, &d->mdev_slot, IDXD_MDEV_PATH_PREFIX, IDXD_MDEV_INTERFACE,
+                                       mdev_vtable, mdev_find, d);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(d->bus, &d->mdev_enumerator_slot, IDXD_MDEV_PATH_PREFIX,
+                                          mdev_enumerate, d);
+}
+
+void bus_mdev_emit_added(Daemon *d, const Mdev *mdev) {
+        int r;
+
+        r = sd_bus_emit_object_added(d->bus, mdev->object_path);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce mdev %s", mdev->uuid_string);
+}
+
+void bus_mdev_emit_removed(Daemon *d, const Mdev *mdev) {
+        int r;
+
+        r = sd_bus_emit_object_removed(d->bus, mdev->object_path);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce the removal of mdev %s", mdev->uuid_string);
+}
+
+void bus_mdev_emit_state_changed(Daemon *d, const Mdev *mdev) {
+        int r;
+
+        r = sd_bus_emit_properties_changed(d->bus, mdev->object_path, IDXD_MDEV_INTERFACE, "State", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce the state of mdev %s", mdev->uuid_string);
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <grp.h>
+#include <libudev.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "idxd-bus.h"
+#include "idxd-errors.h"
+#include "log.h"
+#include "macro.h"
+#include "mdev-ops.h"
+#include "sysfs.h"
+
+int log_debug_enabled;
+
+/* The model's changes, announced on the bus once startup is done, and fed to pending requests. */
+static void on_parent_added(Model *m, const Parent *p, void *userdata) {
+        Daemon *d = userdata;
+
+        log_debug("Parent %s added", p->name);
+        if (d->ready)
+                bus_manager_emit_parent(d, p, true);
+}
+
+static void on_parent_removed(Model *m, const Parent *p, void *userdata) {
+        Daemon *d = userdata;
+
+        log_info("Parent %s removed", p->name);
+        if (d->ready)
+                bus_manager_emit_parent(d, p, false);
+}
+
+static void on_mdev_added(Model *m, const Mdev *mdev, void *userdata) {
+        Daemon *d = userdata;
+
+        log_debug("mdev %s added on parent %s", mdev->uuid_string, mdev->parent);
+        if (d->ready) {
+                bus_mdev_emit_added(d, mdev);
+                bus_manager_emit_mdev(d, mdev, true);
+        }
+        mdev_ops_mdev_added(d, mdev);
+}
+
+static void on_mdev_state_changed(Model *m, const Mdev *mdev, void *userdata) {
+        Daemon *d = userdata;
+
+        if (d->ready)
+                bus_mdev_emit_state_changed(d, mdev);
+}
+
+static void on_mdev_removed(Model *m, const Mdev *mdev, void *userdata) {
+        Daemon *d = userdata;
+
+        log_debug("mdev %s removed", mdev->uuid_string);
+        if (d->ready) {
+                bus_manager_emit_mdev(d, mdev, false);
+                bus_mdev_emit_removed(d, mdev);
+        }
+        mdev_ops_mdev_removed(d, mdev);
+}
+
+static const ModelObserver daemon_model_observer = {
+        .parent_added = on_parent_added,
+        .parent_removed = on_parent_removed,
+        .mdev_added = on_mdev_added,
+        .mdev_state_changed = on_mdev_state_changed,
+        .mdev_removed = on_mdev_removed,
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int strdup_or_default(const char *value, const char *fallback, char **ret) {
+        *ret = strdup(value && *value ? value : fallback);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int daemon_new(const DaemonConfig *config, Daemon **ret) {
+        Daemon *d;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->start_usec = now_usec();
+        d->create_timeout_usec = config->create_timeout_usec ?: DAEMON_DEFAULT_CREATE_TIMEOUT_USEC;
+
+        r = strdup_or_default(config->sysfs_root, SYSFS_DEFAULT_ROOT, &d->sysfs_root);
+        if (r >= 0)
+                r = strdup_or_default(config->dev_root, DEV_DEFAULT_ROOT, &d->dev_root);
+        if (r >= 0)
+                r = strdup_or_default(config->group, IDXD_DEFAULT_GROUP, &d->group_name);
+        if (r >= 0 && config->bus_address && *config->bus_address) {
+                d->bus_address = strdup(config->bus_address);
+                if (!d->bus_address)
+                        r = -ENOMEM;
+        }
+        if (r >= 0)
+                r = model_new(&daemon_model_observer, d, &d->model);
+        if (r < 0) {
+                daemon_free(d);
+                return r;
+        }
+
+        *ret = d;
+        return 0;
+}
+
+Daemon *daemon_free(Daemon *d) {
+        if (!d)
+                return NULL;
+
+        mdev_ops_cancel_all(d);
+        sd_bus_slot_unref(d->manager_slot);
+        sd_bus_slot_unref(d->mdev_slot);
+        sd_bus_slot_unref(d->mdev_enumerator_slot);
+        sd_bus_slot_unref(d->object_manager_slot);
+        sd_bus_flush_close_unref(d->bus);
+        sd_event_source_disable_unref(d->monitor_source);
+        udev_monitor_unref(d->monitor);
+        udev_unref(d->udev);
+        /* The observer must not reach for the bus while the model goes. */
+        model_free(d->model);
+        sd_event_unref(d->event);
+        free(d->sysfs_root);
+        free(d->dev_root);
+        free(d->bus_address);
+        free(d->group_name);
+        free(d);
+        return NULL;
+}
+
+void daemon_notify_status(Daemon *d) {
+        if (!d->ready)
+                return;
+        (void) sd_notifyf(false, "STATUS=%zu parents, %zu mdevs", d->model->n_parents, d->model->n_mdevs);
+}
+
+static int resolve_group(Daemon *d) {
+        struct group *gr;
+
+        errno = 0;
+        gr = getgrnam(d->group_name);
+        if (!gr) {
+                log_warning("Group %s not found: only root may change mdevs", d->group_name);
+                d->has_group = false;
+                return 0;
+        }
+        d->group = gr->gr_gid;
+        d->has_group = true;
+        return 0;
+}
+
+static int bus_connect(Daemon *d) {
+        int r;
+
+        if (!d->bus_address)
+                return sd_bus_open_system(&d->bus);
+
+        r = sd_bus_new(&d->bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(d->bus, d->bus_address);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_bus_client(d->bus, true);
+        if (r < 0)
+                return r;
+        return sd_bus_start(d->bus);
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+
+        log_info("Received %s, exiting", strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1");
+        return sd_event_exit(d->event, 0);
+}
+
+static int setup_event_loop(Daemon *d) {
+        sigset_t mask;
+        int r;
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop");
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "Cannot block signals");
+
+        r = sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch for signals");
+
+        r = sd_event_set_watchdog(d->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot enable the watchdog");
+        return 0;
+}
+
+/* Startup order: event loop, udev monitor, bus objects, name, enumeration, READY, loop. */
+int daemon_run(Daemon *d) {
+        int r;
+
+        r = setup_event_loop(d);
+        if (r < 0)
+                return r;
+        (void) resolve_group(d);
+
+        d->udev = udev_new();
+        if (!d->udev)
+                return log_error_errno(negative_errno(), "Cannot create a udev context");
+        r = discovery_start_monitor(d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot listen for uevents");
+
+        r = bus_connect(d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the %s bus", d->bus_address ? d->bus_address : "system");
+        (void) sd_bus_error_add_map(idxd_error_map);
+        r = bus_manager_register(d);
+        if (r >= 0)
+                r = bus_mdev_register(d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the D-Bus objects");
+        r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop");
+
+        r = sd_bus_request_name(d->bus, IDXD_BUS_NAME, 0);
+        if (r == -EEXIST || r == -EALREADY) {
+                log_error("The bus name %s is already taken: is another idxdd running?", IDXD_BUS_NAME);
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot acquire the bus name %s", IDXD_BUS_NAME);
+
+        r = discovery_enumerate(d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot enumerate devices");
+
+        d->ready = true;
+        log_info("Ready: %zu parents, %zu mdevs", d->model->n_parents, d->model->n_mdevs);
+        (void) sd_notify(false, "READY=1");
+        daemon_notify_status(d);
+
+        r = sd_event_loop(d->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed");
+        return 0;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon context: event loop, bus, udev monitor, model, pending operations. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "model.h"
+
+struct udev;
+struct udev_monitor;
+typedef struct MdevQueue MdevQueue;
+
+#define DAEMON_DEFAULT_CREATE_TIMEOUT_USEC (5 * 1000000ULL)
+
+typedef struct DaemonConfig {
+        const char *sysfs_root;         /* NULL = /sys */
+        const char *dev_root;           /* NULL = /dev */
+        const char *bus_address;        /* NULL = the system bus */
+        const char *group;              /* NULL = IDXD_DEFAULT_GROUP */
+        uint64_t create_timeout_usec;   /* 0 = default */
+} DaemonConfig;
+
+typedef struct Daemon {
+        sd_event *event;
+        sd_bus *bus;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        sd_event_source *monitor_source;
+        sd_bus_slot *manager_slot;
+        sd_bus_slot *mdev_slot;
+        sd_bus_slot *mdev_enumerator_slot;
+        sd_bus_slot *object_manager_slot;
+
+        Model *model;
+        MdevQueue *queues;              /* pending creates/removes per parent+type */
+
+        char *sysfs_root;
+        char *dev_root;
+        char *bus_address;
+        char *group_name;
+        bool has_group;
+        gid_t group;
+        uint64_t create_timeout_usec;
+        uint64_t start_usec;            /* CLOCK_MONOTONIC */
+        bool enumerating;               /* an enumeration is in progress */
+        bool ready;                     /* startup done: changes are announced on the bus */
+} Daemon;
+
+int daemon_new(const DaemonConfig *config, Daemon **ret);
+Daemon *daemon_free(Daemon *d);
+/* Sets everything up in order and runs the loop until SIGTERM/SIGINT. */
+int daemon_run(Daemon *d);
+/* Sends STATUS= with the current counts. */
+void daemon_notify_status(Daemon *d);
+
+/* discovery.c */
+int discovery_start_monitor(Daemon *d);
+int discovery_enumerate(Daemon *d);
+/* Re-reads a parent's attributes and types from sysfs into the model. */
+int discovery_refresh_parent(Daemon *d, const char *syspath);
+
+/* bus-manager.c */
+int bus_manager_register(Daemon *d);
+void bus_manager_emit_mdev(Daemon *d, const Mdev *mdev, bool added);
+void bus_manager_emit_parent(Daemon *d, const Parent *p, bool added);
+
+/* bus-mdev.c */
+int bus_mdev_register(Daemon *d);
+void bus_mdev_emit_added(Daemon *d, const Mdev *mdev);
+void bus_mdev_emit_removed(Daemon *d, const Mdev *mdev);
+void bus_mdev_emit_state_changed(Daemon *d, const Mdev *mdev);

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Parents and mdevs from libudev. The monitor is enabled before the first
+ * enumeration so nothing that happens in between is missed; a uevent for a
+ * device already seen is a harmless refresh.
+ */
+#include <errno.h>
+#include <libudev.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "macro.h"
+#include "sysfs.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
+
+/* Room for a storm of uevents while the loop is busy. */
+#define MONITOR_RECEIVE_BUFFER (128 * 1024 * 1024)
+
+static bool has_mdev_supported_types(const char *syspath) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        if (sysfs_attr_path(syspath, "mdev_supported_types", &path) < 0)
+                return false;
+        return stat(path, &st) >= 0 && S_ISDIR(st.st_mode);
+}
+
+/* Optional attribute: absent or unreadable leaves *ret unset and returns false. */
+static bool read_optional_unsigned(const char *syspath, const char *attr, unsigned *ret) {
+        _cleanup_free_ char *path = NULL;
+
+        return sysfs_attr_path(syspath, attr, &path) >= 0 && sysfs_read_unsigned(path, ret) >= 0;
+}
+
+static char *read_optional_string(const char *syspath, const char *attr) {
+        _cleanup_free_ char *path = NULL;
+        char *s = NULL;
+
+        if (sysfs_attr_path(syspath, attr, &path) < 0 || sysfs_read_string(path, &s) < 0)
+                return NULL;
+        return s;
+}
+
+typedef struct TypeBuffer {
+        MdevTypeInfo *infos;
+        char **ids;
+        char **strings;         /* name, description, device_api per type */
+        size_t n;
+} TypeBuffer;
+
+static void type_buffer_done(TypeBuffer *b) {
+        for (size_t i = 0; i < b->n * 3; i++)
+                free(b->strings[i]);
+        free(b->strings);
+        free(b->infos);
+        strv_free(b->ids);
+}
+
+static int read_types(const char *parent_syspath, TypeBuffer *b) {
+        _cleanup_free_ char *dir = NULL;
+        size_t n;
+        int r;
+
+        r = sysfs_attr_path(parent_syspath, "mdev_supported_types", &dir);
+        if (r < 0)
+                return r;
+        r = sysfs_list_subdirs(dir, &b->ids, &n);
+        if (r < 0)
+                return r;
+
+        b->infos = calloc(n ? n : 1, sizeof(MdevTypeInfo));
+        b->strings = calloc(n ? n * 3 : 1, sizeof(char *));
+        if (!b->infos || !b->strings)
+                return -ENOMEM;
+        b->n = n;
+
+        for (size_t i = 0; i < n; i++) {
+                static const char *const attrs[3] = { "name", "description", "device_api" };
+                MdevTypeInfo *t = &b->infos[i];
+                _cleanup_free_ char *path = NULL;
+
+                t->id = b->ids[i];
+                for (size_t k = 0; k < 3; k++) {
+                        _cleanup_free_ char *attr_path = NULL;
+
+                        if (sysfs_type_path(parent_syspath, t->id, attrs[k], &attr_path) >= 0)
+                                (void) sysfs_read_string(attr_path, &b->strings[i * 3 + k]);
+                }
+                t->name = b->strings[i * 3];
+                t->description = b->strings[i * 3 + 1];
+                t->device_api = b->strings[i * 3 + 2];
+
+                if (sysfs_type_path(parent_syspath, t->id, "available_instances", &path) >= 0)
+                        (void) sysfs_read_unsigned(path, &t->available_instances);
+        }
+        return 0;
+}
+
+static const char *syspath_name(const char *syspath) {
+        const char *slash = strrchr(syspath, '/');
+        return slash ? slash + 1 : syspath;
+}
+
+int discovery_refresh_parent(Daemon *d, const char *syspath) {
+        _cleanup_(type_buffer_done) TypeBuffer types = {};
+        _cleanup_free_ char *driver = NULL, *driver_link = NULL, *numa_path = NULL;
+        ParentInfo info = {
+                .name = syspath_name(syspath),
+                .syspath = syspath,
+                .numa_node = -1,
+        };
+        int r;
+
+        r = read_types(syspath, &types);
+        if (r < 0)
+                return r;
+        info.types = types.infos;
+        info.n_types = types.n;
+
+        if (sysfs_attr_path(syspath, "driver", &driver_link) >= 0)
+                (void) sysfs_read_link_name(driver_link, &driver);
+        info.driver = driver;
+        if (sysfs_attr_path(syspath, "numa_node", &numa_path) >= 0)
+                (void) sysfs_read_int(numa_path, &info.numa_node);
+        info.has_ims = read_optional_unsigned(syspath, "ims_size", &info.ims_size);
+        (void) read_optional_unsigned(syspath, "ims_available", &info.ims_available);
+
+        return model_parent_update(d->model, &info);
+}
+
+static int handle_mdev(Daemon *d, struct udev_device *dev, const char *action) {
+        _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL;
+        _cleanup_free_ char *link_path = NULL, *group_path = NULL, *ims = NULL, *wq = NULL;
+        const char *syspath = udev_device_get_syspath(dev);
+        MdevUevent u = { .syspath = syspath };
+        MdevInfo info;
+        Parent *p;
+        int r;
+
+        if (!syspath)
+                return -EINVAL;
+
+        if (action && strcmp(action, "remove") == 0) {
+                IdxdUuid uuid;
+
+                if (idxd_uuid_parse(syspath_name(syspath), &uuid) < 0)
+                        return -EINVAL;
+                r = model_mdev_remove(d->model, &uuid);
+        } else {
+                if (sysfs_attr_path(syspath, "mdev_type", &link_path) >= 0)
+                        (void) sysfs_read_link_name(link_path, &type_link);
+                if (sysfs_attr_path(syspath, "iommu_group", &group_path) >= 0)
+                        (void) sysfs_read_link_name(group_path, &group_link);
+                ims = read_optional_string(syspath, "ims_vectors");
+                wq = read_optional_string(syspath, "wq");
+
+                u.mdev_type_link = type_link;
+                u.mdev_type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
+                u.iommu_group_link = group_link;
+                u.ims_vectors = ims;
+                u.wq = wq;
+
+                r = mdev_info_from_uevent(&u, &info, &parent);
+                if (r < 0)
+                        return r;
+                r = model_mdev_update(d->model, &info);
+        }
+        if (r < 0)
+                return r;
+
+        /* Creating or removing an mdev changes its parent's available instances. */
+        if (!d->enumerating && r > 0) {
+                const char *parent_syspath = udev_device_get_syspath(udev_device_get_parent(dev));
+
+                p = parent_syspath ? model_find_parent_by_syspath(d->model, parent_syspath) : NULL;
+                if (p)
+                        (void) discovery_refresh_parent(d, p->syspath);
+        }
+        return r;
+}
+
+static int handle_other(Daemon *d, struct udev_device *dev, const char *action) {
+        const char *syspath = udev_device_get_syspath(dev);
+
+        if (!syspath)
+                return -EINVAL;
+
+        /* remove, or unbind/change after which the parent no longer offers types. */
+        if ((action && strcmp(action, "remove") == 0) || !has_mdev_supported_types(syspath))
+                return model_parent_remove(d->model, syspath);
+
+        return discovery_refresh_parent(d, syspath);
+}
+
+static int handle_device(Daemon *d, struct udev_device *dev, const char *action) {
+        const char *subsystem = udev_device_get_subsystem(dev);
+        int r;
+
+        if (subsystem && strcmp(subsystem, "mdev") == 0)
+                r = handle_mdev(d, dev, action);
+        else
+                r = handle_other(d, dev, action);
+        if (r < 0)
+                log_warning_errno(r, "Failed to process %s event for %s", strempty(action),
+                                  strempty(udev_device_get_syspath(dev)));
+        return r;
+}
+
+static int on_monitor_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Daemon *d = userdata;
+
+        for (;;) {
+                _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+
+                dev = udev_monitor_receive_device(d->monitor);
+                if (!dev)
+                        break;
+                (void) handle_device(d, dev, udev_device_get_action(dev));
+        }
+        daemon_notify_status(d);
+        return 0;
+}
+
+int discovery_start_monitor(Daemon *d) {
+        int r;
+
+        d->monitor = udev_monitor_new_from_netlink(d->udev, "udev");
+        if (!d->monitor)
+                return negative_errno();
+
+        (void) udev_monitor_set_receive_buffer_size(d->monitor, MONITOR_RECEIVE_BUFFER);
+
+        r = udev_monitor_enable_receiving(d->monitor);
+        if (r < 0)
+                return r;
+
+        return sd_event_add_io(d->event, &d->monitor_source, udev_monitor_get_fd(d->monitor),
+                               EPOLLIN, on_monitor_event, d);
+}
+
+static int enumerate(Daemon *d, bool mdevs) {
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+        struct udev_list_entry *entry;
+        int r;
+
+        e = udev_enumerate_new(d->udev);
+        if (!e)
+                return negative_errno();
+        if (mdevs) {
+                r = udev_enumerate_add_match_subsystem(e, "mdev");
+                if (r < 0)
+                        return r;
+        }
+        r = udev_enumerate_scan_devices(e);
+        if (r < 0)
+                return r;
+
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
+                _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+                const char *subsystem;
+
+                dev = udev_device_new_from_syspath(d->udev, udev_list_entry_get_name(entry));
+                if (!dev)
+                        continue;
+                subsystem = udev_device_get_subsystem(dev);
+                if (mdevs)
+                        (void) handle_mdev(d, dev, NULL);
+                else if ((!subsystem || strcmp(subsystem, "mdev") != 0) &&
+                         has_mdev_supported_types(udev_device_get_syspath(dev)))
+                        (void) handle_device(d, dev, NULL);
+        }
+        return 0;
+}
+
+int discovery_enumerate(Daemon *d) {
+        int r;
+
+        d->enumerating = true;
+        r = enumerate(d, false);
+        if (r >= 0)
+                r = enumerate(d, true);
+        d->enumerating = false;
+        if (r < 0)
+                return r;
+
+        /* Parents were read before their mdevs: read their counts once more. */
+        for (size_t i = 0; i < d->model->n_parents; i++)
+                (void) discovery_refresh_parent(d, d->model->parents[i]->syspath);
+        return 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* idxdd: flags and environment, then the daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "macro.h"
+
+static void help(void) {
+        printf("Usage: idxdd [OPTION...]\n\n"
+               "Manage VFIO mediated devices and serve org.idxd.Manager1 on D-Bus.\n\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --sysfs-root=PATH      sysfs root (env IDXDD_SYSFS_ROOT, default /sys)\n"
+               "     --dev-root=PATH        /dev root for VFIO groups (env IDXDD_DEV_ROOT, default /dev)\n"
+               "     --bus-address=ADDRESS  D-Bus address (env IDXDD_BUS_ADDRESS, default the system bus)\n"
+               "     --group=NAME           group allowed to change mdevs (env IDXDD_GROUP, default %s)\n"
+               "     --create-timeout=SEC   how long to wait for the kernel (env IDXDD_CREATE_TIMEOUT, default 5)\n"
+               "     --debug                log debug messages (env IDXDD_DEBUG=1)\n",
+               IDXD_DEFAULT_GROUP);
+}
+
+static int parse_seconds(const char *s, uint64_t *ret) {
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 3600)
+                return -EINVAL;
+        *ret = (uint64_t) (v * 1e6);
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_SYSFS_ROOT,
+                ARG_DEV_ROOT,
+                ARG_BUS_ADDRESS,
+                ARG_GROUP,
+                ARG_CREATE_TIMEOUT,
+                ARG_DEBUG,
+        };
+        static const struct option options[] = {
+                { "help",           no_argument,       NULL, 'h' },
+                { "version",        no_argument,       NULL, ARG_VERSION },
+                { "sysfs-root",     required_argument, NULL, ARG_SYSFS_ROOT },
+                { "dev-root",       required_argument, NULL, ARG_DEV_ROOT },
+                { "bus-address",    required_argument, NULL, ARG_BUS_ADDRESS },
+                { "group",          required_argument, NULL, ARG_GROUP },
+                { "create-timeout", required_argument, NULL, ARG_CREATE_TIMEOUT },
+                { "debug",          no_argument,       NULL, ARG_DEBUG },
+                {}
+        };
+        const char *timeout = getenv("IDXDD_CREATE_TIMEOUT");
+        const char *debug = getenv("IDXDD_DEBUG");
+        int c;
+
+        config->sysfs_root = getenv("IDXDD_SYSFS_ROOT");
+        config->dev_root = getenv("IDXDD_DEV_ROOT");
+        config->bus_address = getenv("IDXDD_BUS_ADDRESS");
+        config->group = getenv("IDXDD_GROUP");
+        log_debug_enabled = debug && *debug && *debug != '0';
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("idxdd %s\n", IDXD_VERSION);
+                        return 0;
+                case ARG_SYSFS_ROOT:
+                        config->sysfs_root = optarg;
+                        break;
+                case ARG_DEV_ROOT:
+                        config->dev_root = optarg;
+                        break;
+                case ARG_BUS_ADDRESS:
+                        config->bus_address = optarg;
+                        break;
+                case ARG_GROUP:
+                        config->group = optarg;
+                        break;
+                case ARG_CREATE_TIMEOUT:
+                        timeout = optarg;
+                        break;
+                case ARG_DEBUG:
+                        log_debug_enabled = 1;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'; see --help", argv[optind]);
+                return -EINVAL;
+        }
+        if (timeout && parse_seconds(timeout, &config->create_timeout_usec) < 0) {
+                log_error("Invalid create timeout '%s': expected seconds, e.g. 5 or 0.5", timeout);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        DaemonConfig config = {};
+        Daemon *d = NULL;
+        int r;
+
+        r = parse_argv(argc, argv, &config);
+        if (r <= 0)
+                return r < 0 ? 2 : EXIT_SUCCESS;
+
+        r = daemon_new(&config, &d);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up the daemon");
+                return EXIT_FAILURE;
+        }
+
+        r = daemon_run(d);
+        daemon_free(d);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "busy.h"
+#include "log.h"
+#include "macro.h"
+#include "mdev-ops.h"
+#include "sysfs.h"
+
+typedef enum MdevOpKind {
+        MDEV_OP_CREATE,
+        MDEV_OP_REMOVE,
+} MdevOpKind;
+
+typedef struct MdevOp MdevOp;
+struct MdevOp {
+        MdevOpKind kind;
+        IdxdUuid uuid;
+        char *domain;
+        bool persistent;
+        bool autostart;
+        bool force;
+        MdevOpCallback callback;
+        void *userdata;
+        MdevOp *next;
+};
+
+struct MdevQueue {
+        Daemon *daemon;
+        char *parent;           /* parent name */
+        char *type;             /* full type id */
+        MdevOp *head, *tail;    /* waiting to run */
+        MdevOp *running;        /* written to sysfs, waiting for the uevent */
+        sd_event_source *timer;
+        sd_event_source *defer;
+        MdevQueue *next;
+};
+
+static MdevOp *op_free(MdevOp *op) {
+        if (!op)
+                return NULL;
+        free(op->domain);
+        free(op);
+        return NULL;
+}
+
+/* Reports the outcome to the requester and frees op. */
+static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) _printf_(4, 5);
+static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) {
+        _cleanup_free_ char *message = NULL;
+
+        if (fmt) {
+                va_list ap;
+
+                va_start(ap, fmt);
+                if (vasprintf(&message, fmt, ap) < 0)
+                        message = NULL;
+                va_end(ap);
+        }
+        if (op->callback)
+                op->callback(d, &op->uuid, r, message ? message : (r < 0 ? strerror(-r) : NULL), op->userdata);
+        op_free(op);
+}
+
+static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
+                         int r, const char *fmt, ...) _printf_(6, 7);
+
+/* Fails a request that never made it into a queue. */
+#define RETURN_FAILED_REQUEST(...) do { fail_request(__VA_ARGS__); return; } while (0)
+static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
+                         int r, const char *fmt, ...) {
+        _cleanup_free_ char *message = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&message, fmt, ap) < 0)
+                message = NULL;
+        va_end(ap);
+        callback(d, uuid, r, message ? message : strerror(-r), userdata);
+}
+
+static void queue_free(MdevQueue *q) {
+        Daemon *d = q->daemon;
+
+        for (MdevQueue **i = &d->queues; *i; i = &(*i)->next)
+                if (*i == q) {
+                        *i = q->next;
+                        break;
+                }
+        sd_event_source_disable_unref(q->timer);
+        sd_event_source_disable_unref(q->defer);
+        free(q->parent);
+        free(q->type);
+        free(q);
+}
+
+static void queue_dispatch(MdevQueue *q);
+
+static int on_queue_defer(sd_event_source *s, void *userdata) {
+        queue_dispatch(userdata);
+        return 0;
+}
+
+/* Runs the queue from the event loop, never from inside a model update. */
+static int queue_schedule(MdevQueue *q) {
+        int r;
+
+        if (!q->defer) {
+                r = sd_event_add_defer(q->daemon->event, &q->defer, on_queue_defer, q);
+                if (r < 0)
+                        return r;
+        }
+        return sd_event_source_set_enabled(q->defer, SD_EVENT_ONESHOT);
+}
+
+static int queue_get(Daemon *d, const char *parent, const char *type, MdevQueue **ret) {
+        MdevQueue *q;
+
+        for (q = d->queues; q; q = q->next)
+                if (strcmp(q->parent, parent) == 0 && strcmp(q->type, type) == 0) {
+                        *ret = q;
+                        return 0;
+                }
+
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->daemon = d;
+        q->parent = strdup(parent);
+        q->type = strdup(type);
+        if (!q->parent || !q->type) {
+                free(q->parent);
+                free(q->type);
+                free(q);
+                return -ENOMEM;
+        }
+        q->next = d->queues;
+        d->queues = q;
+        *ret = q;
+        return 0;
+}
+
+static int queue_push(Daemon *d, const char *parent, const char *type, MdevOp *op) {
+        MdevQueue *q;
+        int r;
+
+        r = queue_get(d, parent, type, &q);
+        if (r < 0)
+                return r;
+        if (q->tail)
+                q->tail->next = op;
+        else
+                q->head = op;
+        q->tail = op;
+        return queue_schedule(q);
+}
+
+/* Ends the running op; the next one starts on the next loop iteration. */
+static void queue_complete_running(MdevQueue *q, int r, const char *fmt, ...) _printf_(3, 4);
+static void queue_complete_running(MdevQueue *q, int r, const char *fmt, ...) {
+        _cleanup_free_ char *message = NULL;
+        MdevOp *op = q->running;
+
+        q->running = NULL;
+        q->timer = sd_event_source_disable_unref(q->timer);
+        if (fmt) {
+                va_list ap;
+
+                va_start(ap, fmt);
+                if (vasprintf(&message, fmt, ap) < 0)
+                        message = NULL;
+                va_end(ap);
+        }
+        if (op && message)
+                op_finish(q->daemon, op, r, "%s", message);
+        else if (op)
+                op_finish(q->daemon, op, r, NULL);
+        (void) queue_schedule(q);
+}
+
+static const char *uuid_string(const IdxdUuid *uuid, char buf[static IDXD_UUID_STRING_MAX]) {
+        return idxd_uuid_format(uuid, buf);
+}
+
+static void mdev_apply_options(Mdev *mdev, const MdevOp *op) {
+        if (op->domain && (!mdev->domain || strcmp(mdev->domain, op->domain) != 0)) {
+                char *domain = strdup(op->domain);
+
+                if (domain) {
+                        free(mdev->domain);
+                        mdev->domain = domain;
+                }
+        }
+        mdev->persistent = mdev->persistent || op->persistent;
+        mdev->autostart = mdev->autostart || op->autostart;
+}
+
+/* > 0: written, waiting for the uevent; otherwise op has been finished. */
+static int create_start(MdevQueue *q, MdevOp *op) {
+        _cleanup_free_ char *avail_path = NULL, *create_path = NULL;
+        char s[IDXD_UUID_STRING_MAX];
+        Daemon *d = q->daemon;
+        unsigned avail;
+        Mdev *existing;
+        Parent *p;
+        int r;
+
+        uuid_string(&op->uuid, s);
+
+        existing = model_find_mdev(d->model, &op->uuid);
+        if (existing) {
+                if (existing->parent && strcmp(existing->parent, q->parent) == 0 &&
+                    existing->type && strcmp(existing->type, q->type) == 0) {
+                        mdev_apply_options(existing, op);
+                        op_finish(d, op, 0, NULL);
+                        return 0;
+                }
+                op_finish(d, op, -EEXIST, "mdev %s already exists on parent %s with type %s",
+                          s, strempty(existing->parent), strempty(existing->type));
+                return -EEXIST;
+        }
+
+        p = model_find_parent(d->model, q->parent);
+        if (!p) {
+                op_finish(d, op, -ENOENT, "Parent %s not found", q->parent);
+                return -ENOENT;
+        }
+
+        r = sysfs_type_path(p->syspath, q->type, "available_instances", &avail_path);
+        if (r >= 0)
+                r = sysfs_type_path(p->syspath, q->type, "create", &create_path);
+        if (r < 0) {
+                op_finish(d, op, r, "Bad type %s on parent %s", q->type, q->parent);
+                return r;
+        }
+
+        /* Fresh from the file: the kernel's count, not a cached one. */
+        r = sysfs_read_unsigned(avail_path, &avail);
+        if (r == -ENOENT) {
+                op_finish(d, op, -ENOENT, "Type %s not found on parent %s", q->type, q->parent);
+                return r;
+        }
+        if (r < 0) {
+                op_finish(d, op, -EIO, "Cannot read %s: %s", avail_path, strerror(-r));
+                return r;
+        }
+        if (avail == 0) {
+                op_finish(d, op, -ENOSPC, "No capacity: type %s on parent %s has no available instances",
+                          q->type, q->parent);
+                return -ENOSPC;
+        }
+
+        r = sysfs_write_string(create_path, s);
+        if (r == -ENOSPC) {
+                op_finish(d, op, r, "No capacity: the kernel refused another %s on parent %s", q->type, q->parent);
+                return r;
+        }
+        if (r == -EEXIST) {
+                op_finish(d, op, r, "mdev %s already exists", s);
+                return r;
+        }
+        if (r < 0) {
+                op_finish(d, op, -EIO, "Creating mdev %s: writing %s failed: %s", s, create_path, strerror(-r));
+                return r;
+        }
+
+        log_debug("Wrote %s to %s, waiting for the kernel", s, create_path);
+        return 1;
+}
+
+static void *remove_write_thread(void *path) {
+        int r = sysfs_write_string(path, "1");
+
+        if (r < 0)
+                log_warning_errno(r, "Writing %s failed", (const char *) path);
+        free(path);
+        return NULL;
+}
+
+/* A forced remove of a held mdev blocks in the kernel until the holder lets go: keep it off the loop. */
+static int remove_write_async(const char *path) {
+        pthread_attr_t attr;
+        pthread_t thread;
+        char *copy;
+        int r;
+
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        r = pthread_attr_init(&attr);
+        if (r == 0) {
+                (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                r = pthread_create(&thread, &attr, remove_write_thread, copy);
+                (void) pthread_attr_destroy(&attr);
+        }
+        if (r != 0) {
+                free(copy);
+                return -r;
+        }
+        return 0;
+}
+
+static int remove_start(MdevQueue *q, MdevOp *op) {
+        _cleanup_free_ char *path = NULL;
+        char s[IDXD_UUID_STRING_MAX];
+        Daemon *d = q->daemon;
+        bool busy = false;
+        Mdev *mdev;
+        int r;
+
+        uuid_string(&op->uuid, s);
+
+        mdev = model_find_mdev(d->model, &op->uuid);
+        if (!mdev) {
+                op_finish(d, op, -ENOENT, "mdev %s not found", s);
+                return -ENOENT;
+        }
+
+        if (mdev->iommu_group >= 0) {
+                int pid = 0;
+
+                r = busy_find_vfio_group_holder(NULL, d->dev_root, mdev->iommu_group, &pid);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot tell whether mdev %s is in use", s);
+                busy = r > 0;
+                if (busy && !op->force) {
+                        op_finish(d, op, -EBUSY,
+                                  "mdev %s is in use: process %d holds VFIO group %d open (use force to destroy it anyway)",
+                                  s, pid, mdev->iommu_group);
+                        return -EBUSY;
+                }
+        }
+
+        r = sysfs_mdev_remove_path(d->sysfs_root, &op->uuid, &path);
+        if (r < 0) {
+                op_finish(d, op, r, "Cannot build the remove path for mdev %s", s);
+                return r;
+        }
+        if (access(path, F_OK) < 0 && mdev->syspath) {
+                /* Testbeds may lack the bus/mdev/devices links; the device's own attribute is the same file. */
+                free(path);
+                path = NULL;
+                if (sysfs_attr_path(mdev->syspath, "remove", &path) < 0) {
+                        op_finish(d, op, -ENOMEM, "Out of memory");
+                        return -ENOMEM;
+                }
+        }
+
+        model_mdev_set_state(d->model, mdev, MDEV_STATE_REMOVING);
+        r = busy ? remove_write_async(path) : sysfs_write_string(path, "1");
+        if (r < 0) {
+                model_mdev_set_state(d->model, mdev, MDEV_STATE_ACTIVE);
+                op_finish(d, op, r == -ENOENT ? -ENOENT : -EIO, "Removing mdev %s: writing %s failed: %s",
+                          s, path, strerror(-r));
+                return r;
+        }
+
+        log_debug("Wrote 1 to %s, waiting for the kernel", path);
+        return 1;
+}
+
+static int on_op_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        MdevQueue *q = userdata;
+        Daemon *d = q->daemon;
+        MdevOp *op = q->running;
+        char u[IDXD_UUID_STRING_MAX];
+        double seconds = (double) d->create_timeout_usec / 1e6;
+
+        if (!op)
+                return 0;
+        uuid_string(&op->uuid, u);
+
+        if (op->kind == MDEV_OP_CREATE) {
+                log_warning("Kernel did not confirm mdev %s on parent %s within %gs", u, q->parent, seconds);
+                queue_complete_running(q, -ETIMEDOUT, "The kernel did not confirm mdev %s within %gs", u, seconds);
+        } else {
+                Mdev *mdev = model_find_mdev(d->model, &op->uuid);
+
+                if (mdev)
+                        model_mdev_set_state(d->model, mdev, MDEV_STATE_ACTIVE);
+                log_warning("Kernel did not remove mdev %s within %gs", u, seconds);
+                queue_complete_running(q, -ETIMEDOUT, "The kernel did not remove mdev %s within %gs", u, seconds);
+        }
+        return 0;
+}
+
+static void queue_dispatch(MdevQueue *q) {
+        Daemon *d = q->daemon;
+        Parent *p;
+        int r;
+
+        /* The previous op changed what the parent offers. */
+        p = model_find_parent(d->model, q->parent);
+        if (p)
+                (void) discovery_refresh_parent(d, p->syspath);
+
+        while (!q->running && q->head) {
+                MdevOp *op = q->head;
+
+                q->head = op->next;
+                if (!q->head)
+                        q->tail = NULL;
+                op->next = NULL;
+
+                r = op->kind == MDEV_OP_CREATE ? create_start(q, op) : remove_start(q, op);
+                if (r <= 0)
+                        continue;
+
+                q->running = op;
+                r = sd_event_add_time_relative(d->event, &q->timer, CLOCK_MONOTONIC,
+                                               d->create_timeout_usec, 0, on_op_timeout, q);
+                if (r < 0)
+                        queue_complete_running(q, r, "Cannot arm the timeout: %s", strerror(-r));
+        }
+
+        if (!q->running && !q->head)
+                queue_free(q);
+}
+
+void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
+        const char *type_spec = strempty(req->type);
+        MdevType *type;
+        Parent *parent;
+        MdevOp *op;
+        int r;
+
+        r = model_resolve_type(d->model, req->parent, type_spec, &parent, &type);
+        if (r == -ENXIO)
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT, "Parent %s not found", req->parent);
+        if (r == -ENOTUNIQ)
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
+                                    "Type %s is ambiguous: name it in full", type_spec);
+        if (r < 0) {
+                if (req->parent && *req->parent)
+                        RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
+                                            "Type %s not found on parent %s", type_spec, req->parent);
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
+                                    "Type %s not found on any parent", type_spec);
+        }
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+        op->kind = MDEV_OP_CREATE;
+        op->uuid = req->uuid;
+        op->persistent = req->persistent;
+        op->autostart = req->autostart;
+        op->callback = callback;
+        op->userdata = userdata;
+        if (req->domain && *req->domain) {
+                op->domain = strdup(req->domain);
+                if (!op->domain) {
+                        op_free(op);
+                        RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+                }
+        }
+
+        r = queue_push(d, parent->name, type->id, op);
+        if (r < 0)
+                op_finish(d, op, r, "Cannot queue the request: %s", strerror(-r));
+}
+
+void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback callback, void *userdata) {
+        char s[IDXD_UUID_STRING_MAX];
+        Mdev *mdev;
+        MdevOp *op;
+        int r;
+
+        mdev = model_find_mdev(d->model, uuid);
+        if (!mdev)
+                RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -ENOENT, "mdev %s not found", uuid_string(uuid, s));
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -ENOMEM, "Out of memory");
+        op->kind = MDEV_OP_REMOVE;
+        op->uuid = *uuid;
+        op->force = force;
+        op->callback = callback;
+        op->userdata = userdata;
+
+        r = queue_push(d, strempty(mdev->parent), strempty(mdev->type), op);
+        if (r < 0)
+                op_finish(d, op, r, "Cannot queue the request: %s", strerror(-r));
+}
+
+static MdevQueue *find_running(Daemon *d, MdevOpKind kind, const IdxdUuid *uuid) {
+        for (MdevQueue *q = d->queues; q; q = q->next)
+                if (q->running && q->running->kind == kind && idxd_uuid_equal(&q->running->uuid, uuid))
+                        return q;
+        return NULL;
+}
+
+void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
+        MdevQueue *q = find_running(d, MDEV_OP_CREATE, &mdev->uuid);
+        Mdev *m;
+
+        if (!q)
+                return;
+        m = model_find_mdev(d->model, &mdev->uuid);
+        if (m)
+                mdev_apply_options(m, q->running);
+        queue_complete_running(q, 0, NULL);
+}
+
+void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {
+        MdevQueue *q = find_running(d, MDEV_OP_REMOVE, &mdev->uuid);
+
+        if (q)
+                queue_complete_running(q, 0, NULL);
+}
+
+void mdev_ops_cancel_all(Daemon *d) {
+        while (d->queues) {
+                MdevQueue *q = d->queues;
+
+                if (q->running) {
+                        MdevOp *op = q->running;
+
+                        q->running = NULL;
+                        op_finish(d, op, -ECANCELED, "The daemon is shutting down");
+                }
+                while (q->head) {
+                        MdevOp *op = q->head;
+
+                        q->head = op->next;
+                        op_finish(d, op, -ECANCELED, "The daemon is shutting down");
+                }
+                q->tail = NULL;
+                queue_free(q);
+        }
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Creating and removing mdevs. Each request is queued per parent+type and
+ * runs alone: write to sysfs, then wait (without blocking the loop) for the
+ * kernel's uevent, bounded by the create timeout. One at a time keeps
+ * available_instances exact for the next request.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "daemon.h"
+#include "uuid.h"
+
+/*
+ * Called exactly once per request, possibly before mdev_create()/mdev_destroy()
+ * return. r is 0 or a negative errno (see idxd_error_name_from_errno());
+ * message describes a failure for people.
+ */
+typedef void (*MdevOpCallback)(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata);
+
+typedef struct MdevCreateRequest {
+        const char *parent;     /* NULL or "" = the daemon chooses */
+        const char *type;       /* full id or a suffix */
+        IdxdUuid uuid;
+        const char *domain;     /* NULL = none */
+        bool persistent;
+        bool autostart;
+} MdevCreateRequest;
+
+void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata);
+void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback callback, void *userdata);
+
+/* From the model observer: an mdev appeared or is about to vanish. */
+void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev);
+void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev);
+
+/* Fails every pending request (shutdown). */
+void mdev_ops_cancel_all(Daemon *d);

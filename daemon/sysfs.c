@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "sysfs.h"
+
+/* sysfs attributes are at most a page. */
+#define SYSFS_ATTR_MAX 4096
+
+bool sysfs_name_is_valid(const char *name) {
+        return name && *name && !strchr(name, '/') &&
+               strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+               strlen(name) < NAME_MAX;
+}
+
+static bool attr_is_valid(const char *attr) {
+        const char *p = attr;
+
+        if (!attr || !*attr || *attr == '/')
+                return false;
+        while (*p) {
+                size_t n = strcspn(p, "/");
+
+                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                p += n;
+                if (*p == '/')
+                        p++;
+        }
+        return p[-1] != '/';
+}
+
+int sysfs_attr_path(const char *syspath, const char *attr, char **ret) {
+        if (!syspath || !*syspath || !attr_is_valid(attr))
+                return -EINVAL;
+        return asprintf(ret, "%s/%s", syspath, attr) < 0 ? -ENOMEM : 0;
+}
+
+int sysfs_type_path(const char *parent_syspath, const char *type, const char *attr, char **ret) {
+        int r;
+
+        if (!parent_syspath || !*parent_syspath || !sysfs_name_is_valid(type))
+                return -EINVAL;
+        if (attr) {
+                if (!attr_is_valid(attr))
+                        return -EINVAL;
+                r = asprintf(ret, "%s/mdev_supported_types/%s/%s", parent_syspath, type, attr);
+        } else
+                r = asprintf(ret, "%s/mdev_supported_types/%s", parent_syspath, type);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+int sysfs_mdev_remove_path(const char *root, const IdxdUuid *uuid, char **ret) {
+        char s[IDXD_UUID_STRING_MAX];
+
+        if (!root || !*root)
+                return -EINVAL;
+        return asprintf(ret, "%s/bus/mdev/devices/%s/remove", root, idxd_uuid_format(uuid, s)) < 0 ? -ENOMEM : 0;
+}
+
+int vfio_group_path(const char *dev_root, int group, char **ret) {
+        if (!dev_root || !*dev_root || group < 0)
+                return -EINVAL;
+        return asprintf(ret, "%s/vfio/%d", dev_root, group) < 0 ? -ENOMEM : 0;
+}
+
+int sysfs_read_string(const char *path, char **ret) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        buf = malloc(SYSFS_ATTR_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        while (n < SYSFS_ATTR_MAX) {
+                ssize_t k = read(fd, buf + n, SYSFS_ATTR_MAX - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (n > 0 && buf[n - 1] == '\n')
+                n--;
+        buf[n] = '\0';
+
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int sysfs_read_unsigned(const char *path, unsigned *ret) {
+        _cleanup_free_ char *s = NULL;
+        unsigned long v;
+        char *end;
+        int r;
+
+        r = sysfs_read_string(path, &s);
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > UINT_MAX)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int sysfs_read_int(const char *path, int *ret) {
+        _cleanup_free_ char *s = NULL;
+        long v;
+        char *end;
+        int r;
+
+        r = sysfs_read_string(path, &s);
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || v < INT_MIN || v > INT_MAX)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int sysfs_write_string(const char *path, const char *value) {
+        _cleanup_close_ int fd = -1;
+        size_t n = strlen(value);
+        ssize_t k;
+
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        do
+                k = write(fd, value, n);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        if ((size_t) k != n)
+                return -EIO;
+        return 0;
+}
+
+int sysfs_read_link_name(const char *path, char **ret) {
+        char target[PATH_MAX];
+        const char *name;
+        ssize_t n;
+        char *s;
+
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+
+        name = strrchr(target, '/');
+        name = name ? name + 1 : target;
+        if (!*name)
+                return -EINVAL;
+        s = strdup(name);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+void strv_free(char **l) {
+        if (!l)
+                return;
+        for (char **p = l; *p; p++)
+                free(*p);
+        free(l);
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int sysfs_list_subdirs(const char *path, char ***ret, size_t *ret_n) {
+        DIR *dir;
+        char **l = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        int r = 0;
+
+        dir = opendir(path);
+        if (!dir)
+                return -errno;
+
+        while ((de = readdir(dir))) {
+                struct stat st;
+                char **nl;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (de->d_type != DT_DIR) {
+                        if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+                                continue;
+                        if (fstatat(dirfd(dir), de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
+                                continue;
+                }
+
+                nl = reallocarray(l, n + 2, sizeof(char *));
+                if (!nl) {
+                        r = -ENOMEM;
+                        break;
+                }
+                l = nl;
+                l[n] = strdup(de->d_name);
+                if (!l[n]) {
+                        r = -ENOMEM;
+                        break;
+                }
+                l[++n] = NULL;
+        }
+        (void) closedir(dir);
+
+        if (r < 0) {
+                if (l)
+                        l[n] = NULL;
+                strv_free(l);
+                return r;
+        }
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        qsort(l, n, sizeof(char *), compare_strings);
+        *ret = l;
+        if (ret_n)
+                *ret_n = n;
+        return 0;
+}
