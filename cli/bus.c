@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* idxdctl's side of the bus: connecting, calling the manager, explaining errors. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "bus.h"
+#include "bus-json.h"
+#include "idxd-bus.h"
+#include "idxd-errors.h"
+
+#define HINT_NOT_RUNNING "start it with 'systemctl start idxdd'"
+
+/*
+ * What to tell the user for each error name: "what" replaces the message of
+ * the reply when own_what is set (bus-made messages are long and name no
+ * object) or when the reply has none; "todo" is the advice.
+ */
+static const struct {
+        const char *name;
+        const char *what;
+        const char *todo;
+        bool own_what;
+} error_hints[] = {
+        { IDXD_ERROR_NOT_FOUND, "not found",
+          "see 'idxdctl list', 'idxdctl parents' or 'idxdctl types' for what exists", false },
+        { IDXD_ERROR_NO_CAPACITY, "no capacity left",
+          "see 'idxdctl types' for available instances, or destroy unused mdevs", false },
+        { IDXD_ERROR_BUSY, "the mdev is in use",
+          "stop the guest that uses it, or retry with --force", false },
+        { IDXD_ERROR_EXISTS, "the UUID already exists",
+          "pick another UUID, or the parent and type it has (see 'idxdctl list')", false },
+        { IDXD_ERROR_INVALID_CONFIG, "the configuration is invalid",
+          "fix the file and run 'idxdctl reload' again; the running configuration stays", false },
+        { IDXD_ERROR_LIBVIRT, "a libvirt step failed",
+          "check that libvirt runs and knows the domain ('virsh list --all')", false },
+        { IDXD_ERROR_FAILED, "idxdd failed",
+          "see the daemon's log ('journalctl -u idxdd')", false },
+        { SD_BUS_ERROR_INVALID_ARGS, "invalid argument",
+          NULL /* "see 'idxdctl VERB --help'" */, false },
+        { SD_BUS_ERROR_ACCESS_DENIED, "permission denied",
+          "run as root or as a member of the group '" IDXD_DEFAULT_GROUP "'", true },
+        { SD_BUS_ERROR_SERVICE_UNKNOWN, "idxdd is not running",
+          HINT_NOT_RUNNING, true },
+        { SD_BUS_ERROR_NAME_HAS_NO_OWNER, "idxdd is not running",
+          HINT_NOT_RUNNING, true },
+        { SD_BUS_ERROR_NO_REPLY, "idxdd did not answer",
+          "check that it runs ('systemctl status idxdd')", true },
+        { SD_BUS_ERROR_TIMEOUT, "idxdd did not answer",
+          "check that it runs ('systemctl status idxdd')", true },
+        { SD_BUS_ERROR_DISCONNECTED, "lost the connection to the bus",
+          "check that dbus runs", true },
+        { SD_BUS_ERROR_UNKNOWN_METHOD, "the running idxdd does not know this call",
+          "restart idxdd after an upgrade ('systemctl restart idxdd')", true },
+        { SD_BUS_ERROR_UNKNOWN_OBJECT, "the running idxdd does not know this call",
+          "restart idxdd after an upgrade ('systemctl restart idxdd')", true },
+        { SD_BUS_ERROR_UNKNOWN_INTERFACE, "the running idxdd does not know this call",
+          "restart idxdd after an upgrade ('systemctl restart idxdd')", true },
+};
+
+static const char *bus_description(const Idxdctl *ctl) {
+        const char *e;
+
+        if (ctl->address)
+                return ctl->address;
+        e = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+        return e && e[0] ? e : "the system bus";
+}
+
+static int bus_connect(Idxdctl *ctl) {
+        sd_bus *bus = NULL;
+        int r;
+
+        if (ctl->bus)
+                return 0;
+
+        if (ctl->address) {
+                r = sd_bus_new(&bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, ctl->address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+        } else
+                /* sd-bus honours $DBUS_SYSTEM_BUS_ADDRESS here. */
+                r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                sd_bus_unref(bus);
+                fprintf(stderr, "idxdctl: cannot connect to %s: %s: check that dbus runs, or pass --address\n",
+                        bus_description(ctl), strerror(-r));
+                return IDXDCTL_EXIT_FAILURE;
+        }
+
+        ctl->bus = bus;
+        return 0;
+}
+
+void idxdctl_bus_close(Idxdctl *ctl) {
+        ctl->bus = sd_bus_flush_close_unref(ctl->bus);
+}
+
+int idxdctl_bus_new_call(Idxdctl *ctl, const char *method, sd_bus_message **ret) {
+        int r;
+
+        r = bus_connect(ctl);
+        if (r > 0)
+                return r;
+
+        r = sd_bus_message_new_method_call(ctl->bus, ret, IDXD_BUS_NAME, IDXD_MANAGER_PATH,
+                                           IDXD_MANAGER_INTERFACE, method);
+        if (r < 0) {
+                fprintf(stderr, "idxdctl: cannot build the %s call: %s: report this as a bug\n",
+                        method, strerror(-r));
+                return IDXDCTL_EXIT_FAILURE;
+        }
+        return 0;
+}
+
+static int report_error(const Idxdctl *ctl, const sd_bus_error *error) {
+        const char *what = error->message && error->message[0] ? error->message : NULL;
+        const char *todo = NULL;
+
+        for (size_t i = 0; i < sizeof(error_hints) / sizeof(error_hints[0]); i++) {
+                if (strcmp(error_hints[i].name, error->name) != 0)
+                        continue;
+                if (!what || error_hints[i].own_what)
+                        what = error_hints[i].what;
+                todo = error_hints[i].todo;
+                break;
+        }
+
+        /* A failed bus activation: the bus or systemd could not start idxdd. */
+        if (!todo && (strncmp(error->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0 ||
+                      strncmp(error->name, "org.freedesktop.systemd1.", 25) == 0)) {
+                fprintf(stderr, "idxdctl: idxdd could not be started (%s): see 'journalctl -u idxdd'\n",
+                        what ?: error->name);
+                return IDXDCTL_EXIT_FAILURE;
+        }
+
+        if (strcmp(error->name, SD_BUS_ERROR_INVALID_ARGS) == 0)
+                fprintf(stderr, "idxdctl: %s: see 'idxdctl %s --help'\n",
+                        what, ctl->verb ? ctl->verb->name : "");
+        else if (todo)
+                fprintf(stderr, "idxdctl: %s: %s\n", what, todo);
+        else
+                fprintf(stderr, "idxdctl: %s (%s): see the daemon's log ('journalctl -u idxdd')\n",
+                        what ?: "the call failed", error->name);
+
+        return idxd_error_exit_status(error->name);
+}
+
+int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call(ctl->bus, call, 0, &error, ret_reply);
+        if (r >= 0)
+                return 0;
+
+        if (sd_bus_error_is_set(&error))
+                r = report_error(ctl, &error);
+        else {
+                fprintf(stderr, "idxdctl: calling %s on %s failed: %s: check that dbus and idxdd run\n",
+                        sd_bus_message_get_member(call), bus_description(ctl), strerror(-r));
+                r = IDXDCTL_EXIT_FAILURE;
+        }
+        sd_bus_error_free(&error);
+        return r;
+}
+
+int idxdctl_bus_call_json(Idxdctl *ctl, sd_bus_message *call, struct json_object **ret) {
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = idxdctl_bus_call(ctl, call, &reply);
+        if (r > 0)
+                return r;
+
+        r = bus_message_read_json(reply, ret);
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                return idxdctl_bus_bad_reply(sd_bus_message_get_member(call), r);
+        return 0;
+}
+
+int idxdctl_bus_bad_reply(const char *method, int error) {
+        fprintf(stderr, "idxdctl: the reply to %s has an unexpected shape: %s: check that idxdd and idxdctl are the same version\n",
+                method, strerror(abs(error)));
+        return IDXDCTL_EXIT_FAILURE;
+}

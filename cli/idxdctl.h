@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* idxdctl: the state shared by the dispatcher and the verbs. */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include <systemd/sd-bus.h>
+
+/* Exit statuses; documented in docs/idxdctl.1.scd. */
+enum {
+        IDXDCTL_EXIT_OK = 0,
+        IDXDCTL_EXIT_FAILURE = 1,
+        IDXDCTL_EXIT_USAGE = 2,
+};
+
+typedef struct IdxdctlVerb IdxdctlVerb;
+
+typedef struct Idxdctl {
+        const char *address;    /* NULL: the system bus ($DBUS_SYSTEM_BUS_ADDRESS) */
+        bool json;
+        bool help;
+        bool version;
+        const IdxdctlVerb *verb;        /* the verb running */
+        sd_bus *bus;            /* connected on first use */
+} Idxdctl;
+
+struct IdxdctlVerb {
+        const char *name;
+        const char *summary;    /* one line for "idxdctl --help" */
+        const char *usage;      /* arguments after the verb name */
+        const char *options;    /* option lines for "idxdctl VERB --help" */
+        /* argv[0] is the verb name. Returns an IDXDCTL_EXIT_* status. */
+        int (*run)(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]);
+};
+
+extern const IdxdctlVerb verb_create;
+extern const IdxdctlVerb verb_list;
+extern const IdxdctlVerb verb_destroy;
+extern const IdxdctlVerb verb_types;
+extern const IdxdctlVerb verb_parents;
+extern const IdxdctlVerb verb_status;
+extern const IdxdctlVerb verb_reload;
+
+/* Options every verb accepts after its name too; the values are below. */
+enum {
+        IDXDCTL_OPTION_SYSTEM = 0x100,
+        IDXDCTL_OPTION_ADDRESS,
+        IDXDCTL_OPTION_JSON,
+        IDXDCTL_OPTION_VERSION,
+        IDXDCTL_OPTION_VERB_FIRST,      /* verbs number their long-only options from here */
+};
+
+#define IDXDCTL_GLOBAL_OPTIONS                                                  \
+        { "help",    no_argument,       NULL, 'h' },                            \
+        { "system",  no_argument,       NULL, IDXDCTL_OPTION_SYSTEM },          \
+        { "address", required_argument, NULL, IDXDCTL_OPTION_ADDRESS },         \
+        { "json",    no_argument,       NULL, IDXDCTL_OPTION_JSON }
+
+/*
+ * Helpers below return 0 to go on, or an IDXDCTL_EXIT_* failure status after
+ * printing one line about it.
+ */
+
+/* Handles a getopt_long() result the verb did not: a global option, or an error getopt found. */
+int idxdctl_global_option(Idxdctl *ctl, const IdxdctlVerb *verb, int c, char *argv[]);
+
+/* Prints "idxdctl VERB --help" to stdout; returns IDXDCTL_EXIT_OK. */
+int idxdctl_verb_help(const IdxdctlVerb *verb);
+
+/* One line "idxdctl: <what>: see 'idxdctl VERB --help'" on stderr; returns IDXDCTL_EXIT_USAGE. */
+int idxdctl_usage_error(const IdxdctlVerb *verb, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fails when operands are left after option parsing: for verbs that take none. */
+int idxdctl_check_no_operands(const IdxdctlVerb *verb, int argc, char *argv[]);
+
+/* Checks a UUID given on the command line. */
+int idxdctl_check_uuid(const IdxdctlVerb *verb, const char *uuid);

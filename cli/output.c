@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What idxdctl prints: aligned tables for people, JSON for programs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idxdctl.h"
+#include "output.h"
+
+struct Table {
+        size_t n_columns;
+        char **cells;           /* row-major; the header is row 0 */
+        size_t n_cells;
+        size_t n_allocated;
+        bool *right_aligned;
+};
+
+Table *table_free(Table *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t->right_aligned);
+        free(t);
+        return NULL;
+}
+
+Table *table_new(const char *const *headers) {
+        Table *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return NULL;
+        while (headers[t->n_columns])
+                t->n_columns++;
+        t->right_aligned = calloc(t->n_columns, sizeof(bool));
+        if (!t->right_aligned)
+                return table_free(t);
+
+        for (size_t i = 0; i < t->n_columns; i++)
+                if (table_add_cell(t, headers[i]) < 0)
+                        return table_free(t);
+        return t;
+}
+
+void table_set_right_aligned(Table *t, size_t column) {
+        if (column < t->n_columns)
+                t->right_aligned[column] = true;
+}
+
+int table_add_cell(Table *t, const char *text) {
+        char *copy;
+
+        if (t->n_cells == t->n_allocated) {
+                size_t n = t->n_allocated ? t->n_allocated * 2 : 64;
+                char **cells = reallocarray(t->cells, n, sizeof(char *));
+
+                if (!cells)
+                        return -ENOMEM;
+                t->cells = cells;
+                t->n_allocated = n;
+        }
+
+        copy = strdup(text && text[0] ? text : "-");
+        if (!copy)
+                return -ENOMEM;
+        t->cells[t->n_cells++] = copy;
+        return 0;
+}
+
+int table_add_json_cell(Table *t, struct json_object *record, const char *key) {
+        struct json_object *v = NULL;
+
+        (void) json_object_object_get_ex(record, key, &v);
+        if (json_object_is_type(v, json_type_boolean))
+                return table_add_cell(t, json_object_get_boolean(v) ? "yes" : "no");
+        /* NULL for a null value, the decimal text for numbers. */
+        return table_add_cell(t, v ? json_object_get_string(v) : NULL);
+}
+
+void table_print(const Table *t, FILE *f) {
+        size_t *width = calloc(t->n_columns, sizeof(size_t));
+
+        if (!width) {
+                /* Unaligned is better than nothing. */
+                for (size_t i = 0; i < t->n_cells; i++)
+                        fprintf(f, "%s%s", t->cells[i], (i + 1) % t->n_columns ? "  " : "\n");
+                return;
+        }
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t n = strlen(t->cells[i]);
+
+                if (n > width[i % t->n_columns])
+                        width[i % t->n_columns] = n;
+        }
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t column = i % t->n_columns;
+                bool last = column + 1 == t->n_columns;
+                int w = (int) width[column];
+
+                if (t->right_aligned[column])
+                        fprintf(f, "%*s", w, t->cells[i]);
+                else if (last)
+                        fputs(t->cells[i], f);
+                else
+                        fprintf(f, "%-*s", w, t->cells[i]);
+                fputs(last ? "\n" : "  ", f);
+        }
+        free(width);
+}
+
+void output_json(struct json_object *o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                               JSON_C_TO_STRING_SPACED |
+                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int output_oom(void) {
+        fputs("idxdctl: out of memory: free some memory and retry\n", stderr);
+        return IDXDCTL_EXIT_FAILURE;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What idxdctl prints: aligned tables for people, JSON for programs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+typedef struct Table Table;
+
+/* A table with the given column headers (a NULL-terminated list). NULL when out of memory. */
+Table *table_new(const char *const *headers);
+Table *table_free(Table *t);
+
+static inline void table_freep(Table **t) {
+        table_free(*t);
+}
+#define _cleanup_table_ __attribute__((cleanup(table_freep)))
+
+/* Numbers read better right-aligned. */
+void table_set_right_aligned(Table *t, size_t column);
+
+/* Appends a cell; rows fill left to right. NULL and "" show as "-". Returns 0 or -ENOMEM. */
+int table_add_cell(Table *t, const char *text);
+
+/*
+ * Appends the value of key in record as a cell: strings as they are, true and
+ * false as "yes" and "no", numbers in decimal, null or a missing key as "-".
+ */
+int table_add_json_cell(Table *t, struct json_object *record, const char *key);
+
+/* Prints the header and the rows with columns two spaces apart. */
+void table_print(const Table *t, FILE *f);
+
+/* Prints o to stdout, pretty, with a final newline. */
+void output_json(struct json_object *o);
+
+/* Prints the one line that says idxdctl ran out of memory; returns IDXDCTL_EXIT_FAILURE. */
+int output_oom(void);
