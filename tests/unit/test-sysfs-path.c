@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sysfs.h"
+
+#define PARENT "/sys/devices/platform/idxd_sim.0"
+
+static void test_type_path(void **state) {
+        char *p = NULL;
+
+        assert_int_equal(sysfs_type_path(PARENT, "idxd_mdev-dsa-1swq-v1", "create", &p), 0);
+        assert_string_equal(p, PARENT "/mdev_supported_types/idxd_mdev-dsa-1swq-v1/create");
+        free(p);
+        assert_int_equal(sysfs_type_path(PARENT, "idxd_mdev-dsa-1swq-v1", NULL, &p), 0);
+        assert_string_equal(p, PARENT "/mdev_supported_types/idxd_mdev-dsa-1swq-v1");
+        free(p);
+
+        /* A type from a client must never climb out of the parent. */
+        assert_int_equal(sysfs_type_path(PARENT, "../../../../etc", "create", &p), -EINVAL);
+        assert_int_equal(sysfs_type_path(PARENT, "..", "create", &p), -EINVAL);
+        assert_int_equal(sysfs_type_path(PARENT, "", "create", &p), -EINVAL);
+        assert_int_equal(sysfs_type_path(PARENT, NULL, "create", &p), -EINVAL);
+        assert_int_equal(sysfs_type_path(PARENT, "a/b", "create", &p), -EINVAL);
+        assert_int_equal(sysfs_type_path(PARENT, "t", "../create", &p), -EINVAL);
+        assert_int_equal(sysfs_type_path("", "t", "create", &p), -EINVAL);
+}
+
+static void test_attr_path(void **state) {
+        char *p = NULL;
+
+        assert_int_equal(sysfs_attr_path(PARENT, "ims_size", &p), 0);
+        assert_string_equal(p, PARENT "/ims_size");
+        free(p);
+        assert_int_equal(sysfs_attr_path(PARENT, "mdev_supported_types/t/name", &p), 0);
+        assert_string_equal(p, PARENT "/mdev_supported_types/t/name");
+        free(p);
+
+        assert_int_equal(sysfs_attr_path(PARENT, "/etc/passwd", &p), -EINVAL);
+        assert_int_equal(sysfs_attr_path(PARENT, "a/../b", &p), -EINVAL);
+        assert_int_equal(sysfs_attr_path(PARENT, "a//b", &p), -EINVAL);
+        assert_int_equal(sysfs_attr_path(PARENT, "a/", &p), -EINVAL);
+        assert_int_equal(sysfs_attr_path(PARENT, "", &p), -EINVAL);
+}
+
+static void test_remove_path(void **state) {
+        IdxdUuid u;
+        char *p = NULL;
+
+        assert_int_equal(idxd_uuid_parse("83B8F4F2-509F-382F-3C1E-E6BFE0FA1001", &u), 0);
+        assert_int_equal(sysfs_mdev_remove_path("/sys", &u, &p), 0);
+        assert_string_equal(p, "/sys/bus/mdev/devices/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001/remove");
+        free(p);
+        assert_int_equal(sysfs_mdev_remove_path("/tmp/testbed/sys", &u, &p), 0);
+        assert_string_equal(p, "/tmp/testbed/sys/bus/mdev/devices/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001/remove");
+        free(p);
+        assert_int_equal(sysfs_mdev_remove_path("", &u, &p), -EINVAL);
+}
+
+static void test_vfio_group_path(void **state) {
+        char *p = NULL;
+
+        assert_int_equal(vfio_group_path("/dev", 12, &p), 0);
+        assert_string_equal(p, "/dev/vfio/12");
+        free(p);
+        assert_int_equal(vfio_group_path("/dev", -1, &p), -EINVAL);
+}
+
+static void test_name_is_valid(void **state) {
+        assert_true(sysfs_name_is_valid("idxd_sim.0"));
+        assert_true(sysfs_name_is_valid("0000:6a:01.0"));
+        assert_false(sysfs_name_is_valid("."));
+        assert_false(sysfs_name_is_valid(".."));
+        assert_false(sysfs_name_is_valid("a/b"));
+        assert_false(sysfs_name_is_valid(""));
+        assert_false(sysfs_name_is_valid(NULL));
+}
+
+/* The read/write helpers on a plain directory standing in for sysfs. */
+static void test_read_write(void **state) {
+        char dir[] = "/tmp/test-sysfs-XXXXXX";
+        char *path = NULL, *s = NULL;
+        unsigned u = 0;
+        int i = 0;
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(asprintf(&path, "%s/available_instances", dir) > 0, 1);
+
+        assert_int_equal(sysfs_read_unsigned(path, &u), -ENOENT);
+        assert_int_equal(sysfs_write_string(path, "42\n"), -ENOENT); /* never creates files */
+
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("42\n", f);
+        fclose(f);
+        assert_int_equal(sysfs_read_unsigned(path, &u), 0);
+        assert_int_equal(u, 42);
+        assert_int_equal(sysfs_read_string(path, &s), 0);
+        assert_string_equal(s, "42");
+        free(s);
+
+        assert_int_equal(sysfs_write_string(path, "7"), 0);
+        assert_int_equal(sysfs_read_unsigned(path, &u), 0);
+        assert_int_equal(u, 7);
+
+        assert_int_equal(sysfs_write_string(path, "-1"), 0);
+        assert_int_equal(sysfs_read_unsigned(path, &u), -EINVAL);
+        assert_int_equal(sysfs_read_int(path, &i), 0);
+        assert_int_equal(i, -1);
+        assert_int_equal(sysfs_write_string(path, "x"), 0);
+        assert_int_equal(sysfs_read_int(path, &i), -EINVAL);
+
+        unlink(path);
+        rmdir(dir);
+        free(path);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_type_path),
+                cmocka_unit_test(test_attr_path),
+                cmocka_unit_test(test_remove_path),
+                cmocka_unit_test(test_vfio_group_path),
+                cmocka_unit_test(test_name_is_valid),
+                cmocka_unit_test(test_read_write),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
