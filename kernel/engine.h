@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Software DSA descriptor engine: executes one work descriptor against
+ * guest memory reached through vfio_dma_rw().
+ */
+#ifndef IDXD_MDEV_ENGINE_H
+#define IDXD_MDEV_ENGINE_H
+
+#include <linux/types.h>
+
+#include "regs.h"
+
+struct vfio_device;
+
+#define DSA_MAX_XFER_SHIFT	21	/* 2 MiB per descriptor */
+#define DSA_MAX_XFER		(1U << DSA_MAX_XFER_SHIFT)
+
+/**
+ * struct dsa_engine - per-mdev engine state
+ * @vfio: device whose IOVA space descriptors address
+ * @buf: two bounce chunks
+ * @nr_vectors: valid interrupt handles are 0..nr_vectors-1
+ */
+struct dsa_engine {
+	struct vfio_device *vfio;
+	u8 *buf;
+	unsigned int nr_vectors;
+};
+
+/**
+ * struct dsa_outcome - what the device must do after a descriptor
+ * @status: DSA completion status
+ * @irq: raise interrupt @vector
+ * @vector: guest MSI-X vector (the descriptor's interrupt handle)
+ * @swerr: nonzero: an error that no completion record could carry,
+ *	   to be reported in SWERR with this code
+ */
+struct dsa_outcome {
+	u8 status;
+	bool irq;
+	u16 vector;
+	u8 swerr;
+};
+
+int dsa_engine_init(struct dsa_engine *engine, struct vfio_device *vfio,
+		    unsigned int nr_vectors);
+void dsa_engine_fini(struct dsa_engine *engine);
+void dsa_engine_run(struct dsa_engine *engine, const struct dsa_desc *desc,
+		    struct dsa_outcome *out);
+
+void dsa_crc32c_init(void);
+u32 dsa_crc32c_update(u32 crc, const u8 *data, size_t len);
+
+#endif /* IDXD_MDEV_ENGINE_H */
