@@ -5,21 +5,26 @@
 #include <string.h>
 
 #include "idxdctl.h"
+#include "macro.h"
 #include "output.h"
 
 struct Table {
         size_t n_columns;
-        char **cells;           /* row-major; the header is row 0 */
+        const char **cells;     /* row-major; the header is row 0 */
         size_t n_cells;
         size_t n_allocated;
+        char **copies;          /* cells the table owns */
+        size_t n_copies;
+        size_t n_copies_allocated;
         bool *right_aligned;
 };
 
 Table *table_free(Table *t) {
         if (!t)
                 return NULL;
-        for (size_t i = 0; i < t->n_cells; i++)
-                free(t->cells[i]);
+        for (size_t i = 0; i < t->n_copies; i++)
+                free(t->copies[i]);
+        free(t->copies);
         free(t->cells);
         free(t->right_aligned);
         free(t);
@@ -38,7 +43,7 @@ Table *table_new(const char *const *headers) {
                 return table_free(t);
 
         for (size_t i = 0; i < t->n_columns; i++)
-                if (table_add_cell(t, headers[i]) < 0)
+                if (table_add_cell_copy(t, headers[i]) < 0)
                         return table_free(t);
         return t;
 }
@@ -49,11 +54,9 @@ void table_set_right_aligned(Table *t, size_t column) {
 }
 
 int table_add_cell(Table *t, const char *text) {
-        char *copy;
-
         if (t->n_cells == t->n_allocated) {
                 size_t n = t->n_allocated ? t->n_allocated * 2 : 64;
-                char **cells = reallocarray(t->cells, n, sizeof(char *));
+                const char **cells = reallocarray(t->cells, n, sizeof(char *));
 
                 if (!cells)
                         return -ENOMEM;
@@ -61,11 +64,28 @@ int table_add_cell(Table *t, const char *text) {
                 t->n_allocated = n;
         }
 
-        copy = strdup(text && text[0] ? text : "-");
+        t->cells[t->n_cells++] = text && text[0] ? text : "-";
+        return 0;
+}
+
+int table_add_cell_copy(Table *t, const char *text) {
+        char *copy;
+
+        if (t->n_copies == t->n_copies_allocated) {
+                size_t n = t->n_copies_allocated ? t->n_copies_allocated * 2 : 16;
+                char **copies = reallocarray(t->copies, n, sizeof(char *));
+
+                if (!copies)
+                        return -ENOMEM;
+                t->copies = copies;
+                t->n_copies_allocated = n;
+        }
+
+        copy = strdup(strempty(text));
         if (!copy)
                 return -ENOMEM;
-        t->cells[t->n_cells++] = copy;
-        return 0;
+        t->copies[t->n_copies++] = copy;
+        return table_add_cell(t, copy);
 }
 
 int table_add_json_cell(Table *t, struct json_object *record, const char *key) {

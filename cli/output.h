@@ -22,12 +22,20 @@ static inline void table_freep(Table **t) {
 /* Numbers read better right-aligned. */
 void table_set_right_aligned(Table *t, size_t column);
 
-/* Appends a cell; rows fill left to right. NULL and "" show as "-". Returns 0 or -ENOMEM. */
+/*
+ * Appends a cell; rows fill left to right. NULL and "" show as "-". The table
+ * keeps the pointer: text must live until the table is printed. Returns 0 or
+ * -ENOMEM.
+ */
 int table_add_cell(Table *t, const char *text);
+
+/* The same with a copy of text, for text that does not live long enough. */
+int table_add_cell_copy(Table *t, const char *text);
 
 /*
  * Appends the value of key in record as a cell: strings as they are, true and
  * false as "yes" and "no", numbers in decimal, null or a missing key as "-".
+ * The record must live until the table is printed.
  */
 int table_add_json_cell(Table *t, struct json_object *record, const char *key);
 

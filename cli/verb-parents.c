@@ -33,7 +33,7 @@ static int print_table(struct json_object *parents) {
                                 return output_oom();
                 (void) json_object_object_get_ex(parent, "types", &types);
                 snprintf(count, sizeof(count), "%zu", json_object_array_length(types));
-                if (table_add_cell(t, count) < 0)
+                if (table_add_cell_copy(t, count) < 0)
                         return output_oom();
         }
 
