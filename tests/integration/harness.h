@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One test's world: a umockdev testbed with the fake kernel, a private
+ * dbus-daemon, the real idxdd on it, and helpers to run the real idxdctl and
+ * to make raw D-Bus calls. See docs/testing.md.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <umockdev.h>
+
+#include "fake-kernel.h"
+
+typedef struct Harness {
+        char *dir;                      /* 0755 scratch dir: bus socket, state, logs */
+        UMockdevTestbed *testbed;
+        FakeKernel *kernel;
+        char *sys_dir;                  /* real path of the testbed's /sys */
+        char *dev_dir;                  /* real path of the testbed's /dev */
+        char *state_dir;
+
+        GPid bus_pid;
+        char *bus_address;
+        GDBusConnection *bus;           /* the test's own connection, as root */
+
+        GPid daemon_pid;
+        char *daemon_log;
+        guint daemon_starts;
+        gboolean daemon_sent_ready;
+        char *group;                    /* --group for the daemon; NULL = its default */
+} Harness;
+
+/* Testbed, fake kernel and bus; no parents yet. */
+Harness *harness_new(void);
+/* Stops the daemon (asserting a clean exit) and the bus; removes the scratch dir. */
+void harness_free(Harness *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Harness, harness_free)
+
+/* Harness with parents idxd_sim.0 and idxd_sim.1 (`instances` per type) and a running daemon. */
+Harness *harness_new_running(guint instances);
+
+/* Starts idxdd and waits for READY=1 on NOTIFY_SOCKET; extra_args may be NULL. */
+void harness_start_daemon(Harness *h, const char *const *extra_args);
+/* SIGTERM, then waits; fails the test unless the daemon exits with 0 (catches sanitizer reports). */
+void harness_stop_daemon(Harness *h);
+gboolean harness_daemon_running(Harness *h);
+
+typedef struct CtlResult {
+        int exit_code;                  /* -1 when killed by a signal */
+        int signal;
+        char *out;
+        char *err;
+} CtlResult;
+void ctl_result_free(CtlResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CtlResult, ctl_result_free)
+
+/* Runs idxdctl with the NULL-terminated arguments, as root. */
+CtlResult *harness_ctl(Harness *h, ...) G_GNUC_NULL_TERMINATED;
+/* Runs a command line through setpriv as `user`/`group` with `groups` as the
+ * supplementary groups ("" = none); argv[0] "idxdctl" means the built CLI. */
+CtlResult *harness_run_as(Harness *h, const char *user, const char *group, const char *groups,
+                          const char *const *argv);
+/* Starts idxdctl without waiting; harness_ctl_wait() collects it. */
+GPid harness_ctl_spawn(Harness *h, const char *out_path, const char *err_path, const char *const *args);
+CtlResult *harness_ctl_wait(GPid pid, const char *out_path, const char *err_path);
+
+/* A method call on org.idxd.Manager1 from the test's own (root) connection. */
+GVariant *harness_call(Harness *h, const char *method, GVariant *params, GError **error);
+
+/* Iterates the default main context until cond(data) or timeout; returns cond's last value. */
+gboolean harness_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
+
+/* Asserts that the CLI exited with `code`, printing both streams when not. */
+#define assert_ctl_exit(r, code)                                                          \
+        G_STMT_START {                                                                    \
+                if ((r)->exit_code != (code))                                             \
+                        g_error("idxdctl exited %d (signal %d), expected %d\nstdout:\n%s\nstderr:\n%s", \
+                                (r)->exit_code, (r)->signal, (code), (r)->out, (r)->err); \
+        } G_STMT_END
+
+/* The mdev UUIDs `idxdctl list --json` reports, sorted. */
+GPtrArray *harness_list_uuids(Harness *h);
