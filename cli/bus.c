@@ -11,6 +11,7 @@
 #include "bus-json.h"
 #include "idxd-bus.h"
 #include "idxd-errors.h"
+#include "macro.h"
 
 #define HINT_NOT_RUNNING "start it with 'systemctl start idxdd'"
 
@@ -39,8 +40,9 @@ static const struct {
           "check that libvirt runs and knows the domain ('virsh list --all')", false },
         { IDXD_ERROR_FAILED, "idxdd failed",
           "see the daemon's log ('journalctl -u idxdd')", false },
+        /* The advice names the verb: see report_error(). */
         { SD_BUS_ERROR_INVALID_ARGS, "invalid argument",
-          NULL /* "see 'idxdctl VERB --help'" */, false },
+          NULL, false },
         { SD_BUS_ERROR_ACCESS_DENIED, "permission denied",
           "run as root or as a member of the group '" IDXD_DEFAULT_GROUP "'", true },
         { SD_BUS_ERROR_SERVICE_UNKNOWN, "idxdd is not running",
@@ -120,11 +122,15 @@ int idxdctl_bus_new_call(Idxdctl *ctl, const char *method, sd_bus_message **ret)
         return 0;
 }
 
+static bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static int report_error(const Idxdctl *ctl, const sd_bus_error *error) {
         const char *what = error->message && error->message[0] ? error->message : NULL;
         const char *todo = NULL;
 
-        for (size_t i = 0; i < sizeof(error_hints) / sizeof(error_hints[0]); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(error_hints); i++) {
                 if (strcmp(error_hints[i].name, error->name) != 0)
                         continue;
                 if (!what || error_hints[i].own_what)
@@ -134,8 +140,8 @@ static int report_error(const Idxdctl *ctl, const sd_bus_error *error) {
         }
 
         /* A failed bus activation: the bus or systemd could not start idxdd. */
-        if (!todo && (strncmp(error->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0 ||
-                      strncmp(error->name, "org.freedesktop.systemd1.", 25) == 0)) {
+        if (startswith(error->name, "org.freedesktop.DBus.Error.Spawn.") ||
+            startswith(error->name, "org.freedesktop.systemd1.")) {
                 fprintf(stderr, "idxdctl: idxdd could not be started (%s): see 'journalctl -u idxdd'\n",
                         what ?: error->name);
                 return IDXDCTL_EXIT_FAILURE;
