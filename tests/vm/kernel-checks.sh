@@ -1,0 +1,328 @@
+#!/bin/bash
+# Checks idxd_mdev.ko inside the run-vm guest (as root): module load,
+# mdev types, IMS accounting, exhaustion, create/remove churn, a VFIO user
+# (DMA, interrupts, masking, bad descriptors), remove while open, unload.
+# Prints TAP lines without a plan; run-vm adds "dmesg clean" and the plan:
+#   tests/vm/run-vm tests/vm/kernel-checks.sh
+# Needs kernel/idxd_mdev.ko (make -C kernel) and the client
+# (make -C tests/vm, or meson) built on the host; override their paths with
+# IDXD_KMOD and IDXD_VFIO_CLIENT. CYCLES sets the churn count (1000).
+set -u
+
+src=${IDXD_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${IDXD_BUILD:-$src/build}
+kmod=${IDXD_KMOD:-}
+if [ -z "$kmod" ]; then
+	for kmod in "$build/kernel/idxd_mdev.ko" "$src/kernel/idxd_mdev.ko"; do
+		[ -f "$kmod" ] && break
+	done
+fi
+client=${IDXD_VFIO_CLIENT:-}
+if [ -z "$client" ]; then
+	for client in "$build/tests/vm/vfio-client" "$src/build/tests/vm/vfio-client"; do
+		[ -x "$client" ] && break
+	done
+fi
+cycles=${CYCLES:-1000}
+tmp=$(mktemp -d)
+sysplat=/sys/devices/platform
+parent=$sysplat/idxd_sim.0
+types=$parent/mdev_supported_types
+dwq=$types/idxd_mdev-dsa-1dwq-v1
+swq=$types/idxd_mdev-dsa-1swq-v1
+mdevs=/sys/bus/mdev/devices
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { # not_ok NAME DETAILS
+	n=$((n + 1))
+	echo "not ok $n - $1 # $(printf '%s' "$2" | tr '\n' ' ' | cut -c1-300)"
+	[ -s "$tmp/log" ] && sed 's/^/# /' "$tmp/log"
+	: >"$tmp/log"
+}
+# check NAME COMMAND...: ok if COMMAND succeeds; its output goes to the log.
+# COMMAND runs in a subshell with errexit, so the first failing step fails it
+# (not inside "if", where bash would ignore errexit).
+check() {
+	local name=$1 rc
+	shift
+	: >"$tmp/log"
+	(set -e; "$@") >"$tmp/log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$name"
+	else
+		not_ok "$name" "$(tail -n 3 "$tmp/log")"
+	fi
+	: >"$tmp/log"
+}
+fail() { echo "$*"; return 1; }
+# expect WHAT GOT WANT
+expect() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+
+uuid() { printf '00000000-0000-4000-8000-%012d' "$1"; }
+# sysfs_write FILE VALUE: prints the error text on failure
+sysfs_write() { { echo "$2" >"$1"; } 2>&1; }
+create() { sysfs_write "$1/create" "$2"; }
+remove() { sysfs_write "$mdevs/$1/remove" 1; }
+remove_all() {
+	local d
+	for d in "$mdevs"/*; do
+		[ -e "$d/remove" ] || continue
+		{ echo 1 >"$d/remove"; } 2>/dev/null || true
+	done
+	return 0
+}
+val() { cat "$1" 2>/dev/null || echo "(missing $1)"; }
+load() { insmod "$kmod" "$@"; }
+unload() { remove_all; rmmod idxd_mdev; }
+
+# ---- module load ----
+
+check "vfio, vfio_iommu_type1 and mdev load" \
+	sh -c 'modprobe vfio && modprobe vfio_iommu_type1 && modprobe mdev'
+check "module and client are built ($kmod, $client)" \
+	sh -c "test -f '$kmod' && test -x '$client'"
+lsmod | grep -q '^idxd_mdev ' && rmmod idxd_mdev
+check "module loads with sim_devices=2" load sim_devices=2
+
+t_parents() {
+	local p
+	for p in idxd_sim.0 idxd_sim.1; do
+		test -d "$sysplat/$p/mdev_supported_types" || fail "no $p types"
+		test -e "/sys/class/mdev_bus/$p" || fail "$p not in class mdev_bus"
+		expect "$p driver" "$(basename "$(readlink "$sysplat/$p/driver")")" idxd_mdev
+	done
+	test ! -e "$sysplat/idxd_sim.2" || fail "a third parent"
+}
+check "parents idxd_sim.0 and idxd_sim.1 registered" t_parents
+
+t_types() {
+	local t
+	for t in "$dwq" "$swq"; do
+		expect "$t/device_api" "$(val "$t/device_api")" vfio-pci
+		[ -n "$(val "$t/name")" ] || fail "$t/name empty"
+		[ -n "$(val "$t/description")" ] || fail "$t/description empty"
+	done
+	expect "dwq available_instances" "$(val "$dwq/available_instances")" 6
+	expect "swq available_instances" "$(val "$swq/available_instances")" 16
+	expect "types" "$(ls "$types" | tr '\n' ' ')" \
+		"idxd_mdev-dsa-1dwq-v1 idxd_mdev-dsa-1swq-v1 "
+}
+check "types idxd_mdev-dsa-1dwq-v1/-1swq-v1 with exact available_instances" t_types
+
+t_parent_attrs() {
+	expect ims_size "$(val "$parent/ims_size")" 4096
+	expect ims_available "$(val "$parent/ims_available")" 4096
+	! sysfs_write "$parent/ims_available" 1 >/dev/null || fail "ims_available writable"
+	! sysfs_write "$parent/ims_size" 1 >/dev/null || fail "ims_size writable"
+}
+check "parent attributes ims_size, ims_available (read-only)" t_parent_attrs
+
+# ---- IMS accounting ----
+
+t_accounting() {
+	local a b c u1 u2 v1 v2 err
+	u1=$(uuid 1)
+	u2=$(uuid 2)
+	a=$(val "$parent/ims_available")
+	err=$(create "$dwq" "$u1") || fail "create dwq: $err"
+	v1=$(val "$mdevs/$u1/ims_vectors")
+	b=$(val "$parent/ims_available")
+	expect "ims_available after dwq mdev" "$b" $((a - v1))
+	err=$(create "$swq" "$u2") || fail "create swq: $err"
+	v2=$(val "$mdevs/$u2/ims_vectors")
+	c=$(val "$parent/ims_available")
+	expect "ims_available after swq mdev" "$c" $((b - v2))
+	expect "dwq ims_vectors" "$v1" 3
+	expect "swq ims_vectors" "$v2" 2
+	expect "dwq wq" "$(val "$mdevs/$u1/wq")" 0
+	expect "swq wq" "$(val "$mdevs/$u2/wq")" 6
+	expect "dwq available" "$(val "$dwq/available_instances")" 5
+	expect "swq available" "$(val "$swq/available_instances")" 15
+	expect "other parent untouched" "$(val "$sysplat/idxd_sim.1/ims_available")" 4096
+	! sysfs_write "$mdevs/$u1/ims_vectors" 9 >/dev/null || fail "ims_vectors writable"
+	err=$(remove "$u1") || fail "remove: $err"
+	expect "ims_available after removing dwq" "$(val "$parent/ims_available")" $((c + v1))
+	err=$(remove "$u2") || fail "remove: $err"
+	expect "ims_available after removing both" "$(val "$parent/ims_available")" "$a"
+	expect "dwq available" "$(val "$dwq/available_instances")" 6
+}
+check "IMS accounting: ims_available drops by ims_vectors per mdev, returns on remove" t_accounting
+
+# create_until_full TYPE_DIR FIRST_ID: creates until a create fails; prints
+# "COUNT ERROR"
+create_until_full() {
+	local i=$2 err
+	while err=$(create "$1" "$(uuid "$i")"); do
+		i=$((i + 1))
+		[ $((i - $2)) -gt 100 ] && break
+	done
+	echo "$((i - $2)) $err"
+}
+
+t_exhaust_wq() {
+	local out avail u
+	out=$(create_until_full "$dwq" 100)
+	expect "dwq mdevs created" "${out%% *}" 6
+	case "$out" in *"No space left on device"*) ;; *) fail "7th dwq create: ${out#* }" ;; esac
+	u=$(uuid 106)
+	test ! -e "$mdevs/$u" || fail "failed create left $u behind"
+	expect "dwq available" "$(val "$dwq/available_instances")" 0
+	expect "swq available unchanged" "$(val "$swq/available_instances")" 16
+	expect "ims_available" "$(val "$parent/ims_available")" $((4096 - 6 * 3))
+	out=$(create_until_full "$swq" 200)
+	expect "swq mdevs created" "${out%% *}" 16
+	case "$out" in *"No space left on device"*) ;; *) fail "17th swq create: ${out#* }" ;; esac
+	expect "swq available" "$(val "$swq/available_instances")" 0
+	avail=$(val "$parent/ims_available")
+	expect "ims_available" "$avail" $((4096 - 6 * 3 - 16 * 2))
+	expect "mdevs on the bus" "$(ls "$mdevs" | wc -l)" 22
+	remove_all
+	expect "ims_available after removing all" "$(val "$parent/ims_available")" 4096
+	expect "dwq available" "$(val "$dwq/available_instances")" 6
+	expect "swq available" "$(val "$swq/available_instances")" 16
+}
+check "WQ exhaustion: create past available_instances fails with ENOSPC, counts consistent" t_exhaust_wq
+
+t_churn() {
+	local i u t err
+	for ((i = 0; i < cycles; i++)); do
+		u=$(uuid $((1000 + i)))
+		if ((i % 2)); then t=$dwq; else t=$swq; fi
+		err=$(create "$t" "$u") || fail "cycle $i create: $err"
+		err=$(remove "$u") || fail "cycle $i remove: $err"
+	done
+	expect "ims_available == ims_size" "$(val "$parent/ims_available")" "$(val "$parent/ims_size")"
+	expect "mdevs left" "$(ls "$mdevs" | wc -l)" 0
+}
+check "$cycles create/remove cycles end with ims_available == ims_size" t_churn
+
+# ---- VFIO user ----
+
+u_vfio=$(uuid 9001)
+create "$dwq" "$u_vfio" >/dev/null
+check "VFIO client selftest (config, registers, 5 opcodes, interrupts)" \
+	"$client" "$u_vfio" selftest
+check "masked vector holds its interrupt until unmask" \
+	"$client" "$u_vfio" mask-test
+check "bad descriptors get DSA error statuses" \
+	"$client" "$u_vfio" bad-desc
+t_memmove() {
+	local out
+	out=$("$client" "$u_vfio" memmove 1048576) || fail "$out"
+	echo "$out"
+	case "$out" in *"data verified"*) ;; *) fail "not verified: $out" ;; esac
+}
+check "memmove demo prints a verified result" t_memmove
+u_swq=$(uuid 9002)
+create "$swq" "$u_swq" >/dev/null
+check "VFIO client selftest on a shared-WQ mdev" "$client" "$u_swq" selftest
+remove "$u_swq" >/dev/null
+
+# ---- remove while open ----
+
+# wait_for FILE TEXT SECONDS
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+t_remove_open() {
+	local pid rc rm_rc before
+	before=$(val "$parent/ims_available")
+	"$client" "$u_vfio" hold 60 >"$tmp/hold" 2>&1 &
+	pid=$!
+	wait_for "$tmp/hold" holding 20 || { kill "$pid"; fail "client did not open: $(cat "$tmp/hold")"; }
+	rm_rc=0
+	remove "$u_vfio" >"$tmp/rm" 2>&1 || rm_rc=$?
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$tmp/hold"
+	expect "client exit (request eventfd fired)" "$rc" 0
+	grep -q "PASS request eventfd fired" "$tmp/hold" || fail "no request"
+	expect "remove status" "$rm_rc" 0
+	test ! -e "$mdevs/$u_vfio" || fail "mdev still there"
+	expect "ims_available" "$(val "$parent/ims_available")" $((before + 3))
+}
+check "remove while a VFIO user holds the device: request eventfd fires, removal completes after close" \
+	t_remove_open
+
+t_unload_busy() {
+	local u pid rc
+	u=$(uuid 9003)
+	create "$dwq" "$u" >/dev/null || fail "create"
+	"$client" "$u" hold 30 >"$tmp/hold" 2>&1 &
+	pid=$!
+	wait_for "$tmp/hold" holding 20 || { kill "$pid"; fail "client did not open: $(cat "$tmp/hold")"; }
+	rc=0
+	rmmod idxd_mdev 2>&1 || rc=$?
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ "$rc" -ne 0 ] || fail "rmmod succeeded with the device open"
+	test -d /sys/module/idxd_mdev || fail "module gone"
+	test -e "$mdevs/$u" || fail "mdev gone"
+	expect "ims_available after the user went away" \
+		"$(val "$parent/ims_available")" $((4096 - 3))
+	remove "$u" >/dev/null
+}
+check "module unload is refused while a VFIO user holds an mdev" t_unload_busy
+
+# ---- unload / reload ----
+
+t_unload_with_mdevs() {
+	create "$dwq" "$(uuid 9101)" >/dev/null || fail "create"
+	create "$swq" "$(uuid 9102)" >/dev/null || fail "create"
+	create "$sysplat/idxd_sim.1/mdev_supported_types/idxd_mdev-dsa-1swq-v1" \
+		"$(uuid 9103)" >/dev/null || fail "create"
+	rmmod idxd_mdev || fail "rmmod"
+	test ! -d /sys/module/idxd_mdev || fail "module still loaded"
+	expect "mdevs left" "$(ls "$mdevs" | wc -l)" 0
+	test ! -e "$parent" || fail "parent left"
+}
+check "module unload with mdevs present tears them down" t_unload_with_mdevs
+
+t_ims_exhaust() {
+	local out
+	load sim_devices=1 ims_size=7 || fail "insmod ims_size=7"
+	expect "ims_size" "$(val "$parent/ims_size")" 7
+	expect "dwq available (7 / 3)" "$(val "$dwq/available_instances")" 2
+	expect "swq available (7 / 2)" "$(val "$swq/available_instances")" 3
+	out=$(create_until_full "$dwq" 300)
+	expect "dwq created" "${out%% *}" 2
+	case "$out" in *"No space left on device"*) ;; *) fail "3rd create: ${out#* }" ;; esac
+	expect "ims_available" "$(val "$parent/ims_available")" 1
+	expect "swq available with 1 entry left" "$(val "$swq/available_instances")" 0
+	out=$(create "$swq" "$(uuid 310)") && fail "swq create succeeded"
+	case "$out" in *"No space left on device"*) ;; *) fail "swq create: $out" ;; esac
+	unload || fail "rmmod"
+}
+check "IMS exhaustion: available_instances 0 and ENOSPC while WQs are free" t_ims_exhaust
+
+t_bad_params() {
+	! load sim_devices=1 sim_wqs=0 2>/dev/null || { rmmod idxd_mdev; fail "sim_wqs=0 accepted"; }
+	! load sim_devices=1 ims_size=0 2>/dev/null || { rmmod idxd_mdev; fail "ims_size=0 accepted"; }
+	! load sim_devices=1 sim_swqs=9 2>/dev/null || { rmmod idxd_mdev; fail "sim_swqs > sim_wqs accepted"; }
+	test ! -d /sys/module/idxd_mdev || fail "module loaded"
+}
+check "invalid module parameters are refused" t_bad_params
+
+t_reload() {
+	load sim_devices=2 || fail "reload"
+	expect "ims_available" "$(val "$parent/ims_available")" 4096
+	expect "dwq available" "$(val "$dwq/available_instances")" 6
+	create "$dwq" "$(uuid 9201)" >/dev/null || fail "create after reload"
+	unload || fail "rmmod"
+	load || fail "load with sim_devices=0"
+	test ! -e "$parent" || fail "parent with sim_devices=0"
+	rmmod idxd_mdev || fail "rmmod"
+}
+check "module reload and unload are clean" t_reload
+
+lsmod | grep -q '^idxd_mdev ' && unload
+rm -rf "$tmp"
+exit 0
