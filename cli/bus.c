@@ -126,12 +126,12 @@ static bool startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int report_error(const Idxdctl *ctl, const sd_bus_error *error) {
-        const char *what = error->message && error->message[0] ? error->message : NULL;
+int idxdctl_bus_report_error(const Idxdctl *ctl, const char *name, const char *message) {
+        const char *what = message && message[0] ? message : NULL;
         const char *todo = NULL;
 
         for (size_t i = 0; i < ELEMENTSOF(error_hints); i++) {
-                if (strcmp(error_hints[i].name, error->name) != 0)
+                if (strcmp(error_hints[i].name, name) != 0)
                         continue;
                 if (!what || error_hints[i].own_what)
                         what = error_hints[i].what;
@@ -140,23 +140,23 @@ static int report_error(const Idxdctl *ctl, const sd_bus_error *error) {
         }
 
         /* A failed bus activation: the bus or systemd could not start idxdd. */
-        if (startswith(error->name, "org.freedesktop.DBus.Error.Spawn.") ||
-            startswith(error->name, "org.freedesktop.systemd1.")) {
+        if (startswith(name, "org.freedesktop.DBus.Error.Spawn.") ||
+            startswith(name, "org.freedesktop.systemd1.")) {
                 fprintf(stderr, "idxdctl: idxdd could not be started (%s): see 'journalctl -u idxdd'\n",
-                        what ?: error->name);
+                        what ?: name);
                 return IDXDCTL_EXIT_FAILURE;
         }
 
-        if (strcmp(error->name, SD_BUS_ERROR_INVALID_ARGS) == 0)
+        if (strcmp(name, SD_BUS_ERROR_INVALID_ARGS) == 0)
                 fprintf(stderr, "idxdctl: %s: see 'idxdctl %s --help'\n",
                         what, ctl->verb ? ctl->verb->name : "");
         else if (todo)
                 fprintf(stderr, "idxdctl: %s: %s\n", what, todo);
         else
                 fprintf(stderr, "idxdctl: %s (%s): see the daemon's log ('journalctl -u idxdd')\n",
-                        what ?: "the call failed", error->name);
+                        what ?: "the call failed", name);
 
-        return idxd_error_exit_status(error->name);
+        return idxd_error_exit_status(name);
 }
 
 int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply) {
@@ -168,7 +168,7 @@ int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_re
                 return 0;
 
         if (sd_bus_error_is_set(&error))
-                r = report_error(ctl, &error);
+                r = idxdctl_bus_report_error(ctl, error.name, error.message);
         else {
                 fprintf(stderr, "idxdctl: calling %s on %s failed: %s: check that dbus and idxdd run\n",
                         sd_bus_message_get_member(call), bus_description(ctl), strerror(-r));

@@ -15,6 +15,12 @@ int idxdctl_bus_new_call(Idxdctl *ctl, const char *method, sd_bus_message **ret)
 /* Sends a call; a failure is explained (what went wrong, what to do) in one line. */
 int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply);
 
+/*
+ * Prints the line for a D-Bus error name and its message (which may be NULL)
+ * and returns the exit status it means.
+ */
+int idxdctl_bus_report_error(const Idxdctl *ctl, const char *name, const char *message);
+
 /* Sends a call and reads the first value of the reply as JSON (see bus_message_read_json()). */
 int idxdctl_bus_call_json(Idxdctl *ctl, sd_bus_message *call, struct json_object **ret);
 

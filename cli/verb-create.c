@@ -1,93 +1,64 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* idxdctl create: one mdev; prints its UUID. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "bus.h"
 #include "bus-json.h"
+#include "idxd-bus.h"
 #include "idxdctl.h"
 #include "macro.h"
 #include "output.h"
 #include "uuid.h"
+
+/* One CreateMdevs call; more is a job for several. */
+#define CREATE_COUNT_MAX 10000u
 
 enum {
         ARG_PERSISTENT = IDXDCTL_OPTION_VERB_FIRST,
         ARG_AUTOSTART,
 };
 
-static int append_options(sd_bus_message *m, const char *domain, bool persistent, bool autostart) {
-        if (domain)
-                return sd_bus_message_append(m, "a{sv}", 3,
-                                             "domain", "s", domain,
-                                             "persistent", "b", persistent,
-                                             "autostart", "b", autostart);
-        return sd_bus_message_append(m, "a{sv}", 2,
-                                     "persistent", "b", persistent,
-                                     "autostart", "b", autostart);
+/* What one mdev is asked to be; --count asks for several alike. */
+typedef struct CreateRequest {
+        const char *parent;     /* "": the daemon chooses */
+        const char *type;
+        const char *uuid;       /* "": the daemon generates one */
+        const char *domain;     /* NULL: none */
+        bool persistent;
+        bool autostart;
+} CreateRequest;
+
+/* The option entries of CreateMdev, inside an a{sv} the caller opened. */
+static int append_option_entries(sd_bus_message *m, const CreateRequest *req) {
+        int r = 0;
+
+        if (req->domain)
+                r = sd_bus_message_append(m, "{sv}", "domain", "s", req->domain);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "persistent", "b", req->persistent);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "autostart", "b", req->autostart);
+        return r;
 }
 
-static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "type",       required_argument, NULL, 't' },
-                { "parent",     required_argument, NULL, 'p' },
-                { "uuid",       required_argument, NULL, 'u' },
-                { "domain",     required_argument, NULL, 'd' },
-                { "persistent", no_argument,       NULL, ARG_PERSISTENT },
-                { "autostart",  no_argument,       NULL, ARG_AUTOSTART },
-                IDXDCTL_GLOBAL_OPTIONS,
-                {}
-        };
+static int create_one(Idxdctl *ctl, const CreateRequest *req) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
-        const char *type = NULL, *parent = "", *uuid = NULL, *domain = NULL, *created, *path;
-        char normalized[IDXD_UUID_STRING_MAX] = "";
-        bool persistent = false, autostart = false;
-        int c, r;
-
-        while ((c = getopt_long(argc, argv, ":ht:p:u:d:", options, NULL)) >= 0)
-                switch (c) {
-                case 't':
-                        type = optarg;
-                        break;
-                case 'p':
-                        parent = optarg;
-                        break;
-                case 'u':
-                        uuid = optarg;
-                        break;
-                case 'd':
-                        domain = optarg;
-                        break;
-                case ARG_PERSISTENT:
-                        persistent = true;
-                        break;
-                case ARG_AUTOSTART:
-                        autostart = true;
-                        break;
-                default:
-                        r = idxdctl_global_option(ctl, verb, c, argv);
-                        if (r > 0)
-                                return r;
-                }
-        if (ctl->help)
-                return idxdctl_verb_help(verb);
-        r = idxdctl_check_no_operands(verb, argc, argv);
-        if (r > 0)
-                return r;
-        if (!type || !type[0])
-                return idxdctl_usage_error(verb, "--type is required");
-        if (uuid) {
-                r = idxdctl_check_uuid(verb, uuid);
-                if (r > 0)
-                        return r;
-                (void) idxd_uuid_normalize(uuid, normalized);
-        }
+        const char *created, *path;
+        int r;
 
         r = idxdctl_bus_new_call(ctl, "CreateMdev", &call);
         if (r > 0)
                 return r;
-        r = sd_bus_message_append(call, "sss", parent, type, normalized);
+        r = sd_bus_message_append(call, "sss", req->parent, req->type, req->uuid);
         if (r >= 0)
-                r = append_options(call, domain, persistent, autostart);
+                r = sd_bus_message_open_container(call, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r >= 0)
+                r = append_option_entries(call, req);
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
         if (r < 0)
                 return output_oom();
 
@@ -111,10 +82,153 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
         return IDXDCTL_EXIT_OK;
 }
 
+/* CreateMdevs with count requests alike; a failed request does not stop the others. */
+static int create_many(Idxdctl *ctl, const CreateRequest *req, unsigned count) {
+        static const char *const result_keys[] = { "uuid", "path", "error", "message", NULL };
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_json_ struct json_object *reply = NULL, *results = NULL, *out = NULL;
+        int r, status = IDXDCTL_EXIT_OK;
+        size_t n;
+
+        r = idxdctl_bus_new_call(ctl, "CreateMdevs", &call);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_open_container(call, SD_BUS_TYPE_ARRAY, "a{sv}");
+        for (unsigned i = 0; r >= 0 && i < count; i++) {
+                r = sd_bus_message_open_container(call, SD_BUS_TYPE_ARRAY, "{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "{sv}{sv}{sv}",
+                                                  "parent", "s", req->parent,
+                                                  "type", "s", req->type,
+                                                  "uuid", "s", req->uuid);
+                if (r >= 0)
+                        r = append_option_entries(call, req);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(call);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r >= 0)
+                r = sd_bus_message_append(call, "a{sv}", 0);
+        if (r < 0)
+                return output_oom();
+
+        r = idxdctl_bus_call_json(ctl, call, &reply);
+        if (r > 0)
+                return r;
+        results = json_records_new(reply, result_keys);
+        if (!results)
+                return output_oom();
+
+        n = json_object_array_length(results);
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *result = json_object_array_get_idx(results, i);
+                const char *uuid = json_record_string(result, "uuid");
+
+                if (uuid) {
+                        if (!ctl->json)
+                                puts(uuid);
+                        continue;
+                }
+                r = idxdctl_bus_report_error(ctl, json_record_string(result, "error") ?: IDXD_ERROR_FAILED,
+                                             json_record_string(result, "message"));
+                if (r > status)
+                        status = r;
+        }
+
+        if (ctl->json) {
+                out = json_object_new_object();
+                if (!out || json_object_object_add(out, "results", json_object_get(results)) < 0)
+                        return output_oom();
+                output_json(out);
+        }
+        return status;
+}
+
+static int parse_count(const IdxdctlVerb *verb, const char *s, unsigned *ret) {
+        unsigned long n;
+        char *end;
+
+        errno = 0;
+        n = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || n < 1 || n > CREATE_COUNT_MAX)
+                return idxdctl_usage_error(verb, "invalid count '%s', expected 1 to %u", s, CREATE_COUNT_MAX);
+        *ret = (unsigned) n;
+        return 0;
+}
+
+static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "type",       required_argument, NULL, 't' },
+                { "parent",     required_argument, NULL, 'p' },
+                { "uuid",       required_argument, NULL, 'u' },
+                { "domain",     required_argument, NULL, 'd' },
+                { "persistent", no_argument,       NULL, ARG_PERSISTENT },
+                { "autostart",  no_argument,       NULL, ARG_AUTOSTART },
+                { "count",      required_argument, NULL, 'n' },
+                IDXDCTL_GLOBAL_OPTIONS,
+                {}
+        };
+        CreateRequest req = { .parent = "", .uuid = "" };
+        const char *uuid = NULL;
+        char normalized[IDXD_UUID_STRING_MAX];
+        unsigned count = 1;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, ":ht:p:u:d:n:", options, NULL)) >= 0)
+                switch (c) {
+                case 't':
+                        req.type = optarg;
+                        break;
+                case 'p':
+                        req.parent = optarg;
+                        break;
+                case 'u':
+                        uuid = optarg;
+                        break;
+                case 'd':
+                        req.domain = optarg;
+                        break;
+                case ARG_PERSISTENT:
+                        req.persistent = true;
+                        break;
+                case ARG_AUTOSTART:
+                        req.autostart = true;
+                        break;
+                case 'n':
+                        r = parse_count(verb, optarg, &count);
+                        if (r > 0)
+                                return r;
+                        break;
+                default:
+                        r = idxdctl_global_option(ctl, verb, c, argv);
+                        if (r > 0)
+                                return r;
+                }
+        if (ctl->help)
+                return idxdctl_verb_help(verb);
+        r = idxdctl_check_no_operands(verb, argc, argv);
+        if (r > 0)
+                return r;
+        if (!req.type || !req.type[0])
+                return idxdctl_usage_error(verb, "--type is required");
+        if (uuid) {
+                if (count > 1)
+                        return idxdctl_usage_error(verb, "--uuid names one mdev, --count asks for %u", count);
+                r = idxdctl_check_uuid(verb, uuid);
+                if (r > 0)
+                        return r;
+                (void) idxd_uuid_normalize(uuid, normalized);
+                req.uuid = normalized;
+        }
+
+        return count > 1 ? create_many(ctl, &req, count) : create_one(ctl, &req);
+}
+
 const IdxdctlVerb verb_create = {
         .name = "create",
         .summary = "Create an mdev and print its UUID",
-        .usage = "--type TYPE [--parent PARENT] [--uuid UUID] [--domain DOMAIN] [--persistent] [--autostart]",
+        .usage = "--type TYPE [--parent PARENT] [--uuid UUID | --count N] [--domain DOMAIN] [--persistent] [--autostart]",
         .options =
                 "  -t --type TYPE      Type: sysfs id (idxd_mdev-dsa-1swq-v1) or unambiguous\n"
                 "                      suffix (dsa-1swq-v1); required\n"
@@ -122,6 +236,8 @@ const IdxdctlVerb verb_create = {
                 "  -u --uuid UUID      The mdev's UUID; default: a new random one\n"
                 "  -d --domain DOMAIN  Attach the mdev to this libvirt domain\n"
                 "     --persistent     Keep the definition across daemon restarts and reboots\n"
-                "     --autostart      Create the mdev at boot when its parent appears\n",
+                "     --autostart      Create the mdev at boot when its parent appears\n"
+                "  -n --count N        Create N mdevs alike in one call; prints one UUID per\n"
+                "                      mdev made and one line per failure\n",
         .run = run,
 };
