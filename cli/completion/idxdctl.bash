@@ -33,7 +33,7 @@ _idxdctl()
     local global_opts='--help --version --system --address --json'
     local verbs='create list destroy types parents status reload'
     local -A verb_opts=(
-        [create]='--type --parent --uuid --domain --persistent --autostart'
+        [create]='--type --parent --uuid --count --domain --persistent --autostart'
         [list]='--parent --type --domain'
         [destroy]='--force --keep-definition'
         [types]='--parent'
@@ -53,7 +53,7 @@ _idxdctl()
             --system)
                 _idxdctl_bus=()
                 ;;
-            --parent | --type | --uuid | --domain | -p | -t | -u | -d) ((i++)) ;;
+            --parent | --type | --uuid | --domain | --count | -p | -t | -u | -d | -n) ((i++)) ;;
             -*) ;;
             *)
                 [[ -z $verb ]] && verb=${words[i]}
@@ -63,7 +63,7 @@ _idxdctl()
 
     local candidates
     case $prev in
-        --address | --uuid | -u | --domain | -d)
+        --address | --uuid | -u | --domain | -d | --count | -n)
             return
             ;;
         --parent | -p)
