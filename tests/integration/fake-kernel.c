@@ -48,6 +48,7 @@ typedef struct FakeType {
 } FakeType;
 
 struct FakeParent {
+        FakeKernel *fk;
         char *name;
         char *syspath;
         guint index;
@@ -78,6 +79,11 @@ struct FakeKernel {
         guint refused;
         int next_group;
         gboolean ignore_creates;
+        /* Deliberate breakage from IDXD_TEST_BREAK, to prove the tests notice (docs/testing.md). */
+        gboolean ignore_removes;
+        gboolean silent_removes;
+        gboolean overstate_available;   /* sysfs shows 100 more than the kernel grants */
+        gboolean double_adds;           /* every add uevent twice: must change nothing */
 };
 
 static const struct {
@@ -142,7 +148,8 @@ static gboolean fifo_readable(int fd, GIOCondition condition, gpointer user_data
 /* umockdev before 0.18.4 removes a device silently; the kernel always says "remove". */
 static void testbed_remove_device(FakeKernel *fk, const char *syspath) {
 #if FAKE_KERNEL_SEND_REMOVE_UEVENT
-        umockdev_testbed_uevent(fk->testbed, syspath, "remove");
+        if (!fk->silent_removes)
+                umockdev_testbed_uevent(fk->testbed, syspath, "remove");
 #endif
         umockdev_testbed_remove_device(fk->testbed, syspath);
 }
@@ -181,7 +188,7 @@ static void fifo_free(FakeFifo *f) {
 }
 
 static void type_write_available(FakeType *t) {
-        write_uint(t->dir, "available_instances", t->available);
+        write_uint(t->dir, "available_instances", t->available + (t->parent->fk->overstate_available ? 100 : 0));
 }
 
 static void parent_write_ims(FakeKernel *fk, FakeParent *p) {
@@ -242,6 +249,8 @@ static void mdev_add_locked(FakeKernel *fk, FakeType *t, const char *uuid) {
                                                               "MDEV_TYPE", t->id, NULL);
         if (!added)
                 g_error("fake kernel: umockdev could not add mdev %s", m->uuid);
+        if (fk->double_adds)
+                umockdev_testbed_uevent(fk->testbed, m->syspath, "add");
 }
 
 /* Tears the mdev down (remove uevent); gives its capacity back unless the parent goes too. */
@@ -349,7 +358,7 @@ static gboolean fifo_readable(int fd, GIOCondition condition, gpointer user_data
                         s++;
                 gboolean remove = *s == '1' || *s == 'y' || *s == 'Y';
                 g_string_truncate(f->pending, 0);
-                if (remove)
+                if (remove && !fk->ignore_removes)
                         mdev_remove_locked(fk, f->owner, TRUE);       /* frees f */
         }
         g_mutex_unlock(&fk->lock);
@@ -375,6 +384,13 @@ FakeKernel *fake_kernel_new(UMockdevTestbed *testbed) {
         fk->mdevs = g_hash_table_new(g_str_hash, g_str_equal);
         fk->create_writes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         fk->next_group = FIRST_IOMMU_GROUP;
+
+        g_auto(GStrv) breaks = g_strsplit(g_getenv("IDXD_TEST_BREAK") ?: "", ",", -1);
+        fk->ignore_creates = g_strv_contains((const char *const *) breaks, "ignore-creates");
+        fk->ignore_removes = g_strv_contains((const char *const *) breaks, "ignore-removes");
+        fk->silent_removes = g_strv_contains((const char *const *) breaks, "silent-removes");
+        fk->overstate_available = g_strv_contains((const char *const *) breaks, "overstate-available");
+        fk->double_adds = g_strv_contains((const char *const *) breaks, "double-adds");
 
         g_autofree char *drivers = g_build_filename(fk->root, "sys/bus/platform/drivers/idxd_mdev", NULL);
         make_dir(drivers);
@@ -428,6 +444,7 @@ void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances) {
         g_assert_false(g_hash_table_contains(fk->parents, name));
 
         FakeParent *p = g_new0(FakeParent, 1);
+        p->fk = fk;
         p->name = g_strdup(name);
         p->syspath = g_build_filename("/sys/devices/platform", name, NULL);
         const char *dot = strrchr(name, '.');

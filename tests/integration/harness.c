@@ -7,7 +7,6 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,16 +20,49 @@
 /* Upper bound for one idxdctl run; coreutils timeout turns a hang into exit 124. */
 #define CTL_TIMEOUT "120"
 
+/* meson test sets these; a hand-run test program falls back to its own build tree. */
 static const char *required_env(const char *name) {
+        static const struct {
+                const char *name, *fallback;
+        } defaults[] = {
+                { "IDXD_TEST_IDXDD", IDXD_TEST_DEFAULT_IDXDD },
+                { "IDXD_TEST_IDXDCTL", IDXD_TEST_DEFAULT_IDXDCTL },
+                { "IDXD_TEST_BUS_CONFIG", IDXD_TEST_DEFAULT_BUS_CONFIG },
+        };
         const char *v = g_getenv(name);
-        if (!v || !*v)
-                g_error("%s is not set; run the tests through meson test (see docs/testing.md)", name);
-        return v;
+        if (v && *v)
+                return v;
+        for (size_t i = 0; i < G_N_ELEMENTS(defaults); i++)
+                if (g_str_equal(defaults[i].name, name))
+                        return defaults[i].fallback;
+        g_error("%s is not set; run the tests through meson test (see docs/testing.md)", name);
 }
 
-/* Children die with the test, even when it aborts on a failed assertion. */
-static void die_with_parent(gpointer user_data) {
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+/*
+ * Every child is started through posix_spawn (GLib takes that path without a
+ * child_setup and with LEAVE_DESCRIPTORS_OPEN; our own fds are all O_CLOEXEC).
+ * A plain fork() could copy a lock of libumockdev-preload held by the fake
+ * kernel's thread (umockdev < 0.18 has no atfork handler) and hang the child
+ * in its first open(). `setpriv --pdeathsig` makes the child die with the
+ * test, even when an assertion aborts it.
+ */
+static GPid spawn_child(const char *const *argv_in, const char *const *env, int out_fd, int err_fd) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        GPid pid;
+
+        g_ptr_array_add(argv, (char *) "setpriv");
+        g_ptr_array_add(argv, (char *) "--pdeathsig=KILL");
+        for (; *argv_in; argv_in++)
+                g_ptr_array_add(argv, (char *) *argv_in);
+        g_ptr_array_add(argv, NULL);
+        if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata, env,
+                                              G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                              G_SPAWN_LEAVE_DESCRIPTORS_OPEN | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                              NULL, NULL, -1, out_fd, err_fd, NULL, NULL, 0,
+                                              &pid, NULL, NULL, NULL, &error))
+                g_error("starting %s: %s", (char *) argv->pdata[2], error->message);
+        return pid;
 }
 
 /* Environment for processes that must not see the testbed: the bus, the CLI, setpriv. */
@@ -52,11 +84,14 @@ static void start_bus(Harness *h) {
                                "--print-address=1", NULL };
         g_auto(GStrv) env = plain_environ(h);
         g_autoptr(GError) error = NULL;
-        int out_fd = -1;
+        int out_fd;
 
-        if (!g_spawn_async_with_pipes(NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-                                      die_with_parent, NULL, &h->bus_pid, NULL, &out_fd, NULL, &error))
-                g_error("starting dbus-daemon: %s", error->message);
+        int pipe_fds[2];
+        if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+                g_error("pipe: %s", g_strerror(errno));
+        h->bus_pid = spawn_child(argv, (const char *const *) env, pipe_fds[1], -1);
+        close(pipe_fds[1]);
+        out_fd = pipe_fds[0];
 
         /* It prints the address once it listens. */
         GString *line = g_string_new(NULL);
@@ -218,10 +253,16 @@ static gboolean daemon_knows_flag(const char *daemon, const char *flag) {
         if (g_hash_table_lookup_extended(known, flag, NULL, &cached))
                 return GPOINTER_TO_INT(cached);
 
+        g_autofree char *help_path = g_build_filename(g_get_tmp_dir(), "idxdd-help-XXXXXX", NULL);
+        int fd = g_mkstemp_full(help_path, O_RDWR | O_CLOEXEC, 0600);
+        g_assert_cmpint(fd, >=, 0);
         const char *argv[] = { daemon, "--help", NULL };
+        GPid pid = spawn_child(argv, NULL, fd, -1);
+        close(fd);
+        (void) waitpid(pid, NULL, 0);
         g_autofree char *out = NULL;
-        if (!g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, NULL, NULL))
-                return FALSE;
+        (void) g_file_get_contents(help_path, &out, NULL, NULL);
+        (void) g_unlink(help_path);
         gboolean found = out && strstr(out, flag);
         g_hash_table_insert(known, (gpointer) g_intern_string(flag), GINT_TO_POINTER(found));
         return found;
@@ -260,9 +301,8 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         int notify_fd = notify_socket_open(notify_path);
         g_autofree char *cmdline = g_strjoinv(" ", (char **) argv->pdata);
         g_test_message("starting %s", cmdline);
-        if (!g_spawn_async(NULL, (char **) argv->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
-                           &h->daemon_pid, &error))
-                g_error("starting idxdd: %s", error->message);
+        /* Its log goes to the test's stderr, which meson shows for a failed test. */
+        h->daemon_pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, -1, -1);
         h->daemon_starts++;
 
         gboolean ready = FALSE;
@@ -350,15 +390,21 @@ static GPtrArray *ctl_argv(const char *const *prefix, const char *const *args) {
 }
 
 static CtlResult *run_sync(Harness *h, GPtrArray *argv) {
+        static guint runs;
         g_auto(GStrv) env = plain_environ(h);
-        g_autoptr(GError) error = NULL;
-        char *out = NULL, *err = NULL;
-        int status = 0;
+        g_autofree char *out_path = g_strdup_printf("%s/run-%u.out", h->dir, runs);
+        g_autofree char *err_path = g_strdup_printf("%s/run-%u.err", h->dir, runs++);
+        int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        g_assert_cmpint(out_fd, >=, 0);
+        g_assert_cmpint(err_fd, >=, 0);
 
-        if (!g_spawn_sync(NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, die_with_parent, NULL,
-                          &out, &err, &status, &error))
-                g_error("running %s: %s", (char *) argv->pdata[4], error->message);
-        CtlResult *r = result_from_status(status, out, err);
+        GPid pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, out_fd, err_fd);
+        close(out_fd);
+        close(err_fd);
+        CtlResult *r = harness_ctl_wait(pid, out_path, err_path);
+        (void) g_unlink(out_path);
+        (void) g_unlink(err_path);
         g_autofree char *cmdline = g_strjoinv(" ", (char **) argv->pdata + 4);
         g_test_message("%s → exit %d\n%s%s", cmdline, r->exit_code, r->out, r->err);
         return r;
@@ -396,19 +442,11 @@ GPid harness_ctl_spawn(Harness *h, const char *out_path, const char *err_path, c
         g_ptr_array_add(full, NULL);
         g_autoptr(GPtrArray) argv = ctl_argv(NULL, (const char *const *) full->pdata);
         g_auto(GStrv) env = plain_environ(h);
-        g_autoptr(GError) error = NULL;
-        GPid pid;
-
         int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         g_assert_cmpint(out_fd, >=, 0);
         g_assert_cmpint(err_fd, >=, 0);
-        if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata, (const char *const *) env,
-                                              G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                              G_SPAWN_STDIN_FROM_DEV_NULL,
-                                              die_with_parent, NULL, -1, out_fd, err_fd, NULL, NULL, 0,
-                                              &pid, NULL, NULL, NULL, &error))
-                g_error("spawning idxdctl: %s", error->message);
+        GPid pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, out_fd, err_fd);
         close(out_fd);
         close(err_fd);
         return pid;

@@ -934,7 +934,24 @@ static void test_duplicate_uevent(void) {
         signal_log_free(h, log);
 }
 
+/* Run by hand without the preload library: start again with it (meson sets it already). */
+static void reexec_under_umockdev(char **argv) {
+        const char *preload = g_getenv("LD_PRELOAD");
+        if (preload && strstr(preload, "libumockdev-preload"))
+                return;
+        g_autofree char *new_preload = preload && *preload ?
+                g_strdup_printf("libumockdev-preload.so.0:%s", preload) : g_strdup("libumockdev-preload.so.0");
+        const char *asan = g_getenv("ASAN_OPTIONS");
+        g_autofree char *new_asan = asan && *asan ? g_strdup_printf("%s:verify_asan_link_order=0", asan) :
+                                                    g_strdup("verify_asan_link_order=0");
+        g_setenv("LD_PRELOAD", new_preload, TRUE);
+        g_setenv("ASAN_OPTIONS", new_asan, TRUE);
+        execv("/proc/self/exe", argv);
+        g_error("re-executing under libumockdev-preload.so.0: %m");
+}
+
 int main(int argc, char **argv) {
+        reexec_under_umockdev(argv);
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/fake-kernel/uevents", test_fake_kernel_uevents);
