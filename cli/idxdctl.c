@@ -140,7 +140,8 @@ static int parse_global_options(Idxdctl *ctl, int argc, char *argv[]) {
         return 0;
 }
 
-int main(int argc, char *argv[]) {
+/* Everything but the final check that the output reached stdout. */
+static int run(int argc, char *argv[]) {
         Idxdctl ctl = {};
         const IdxdctlVerb *verb;
         int r;
@@ -173,10 +174,16 @@ int main(int argc, char *argv[]) {
         ctl.verb = verb;
         r = verb->run(&ctl, verb, argc, argv);
         idxdctl_bus_close(&ctl);
+        return r;
+}
 
-        if (r == IDXDCTL_EXIT_OK && fflush(stdout) != 0) {
-                fprintf(stderr, "idxdctl: writing the output failed: %m: check where stdout goes\n");
-                return IDXDCTL_EXIT_FAILURE;
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+
+        /* A full disk or a closed pipe must not pass for success. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "idxdctl: writing the output failed: %m: check where the output goes\n");
+                return r == IDXDCTL_EXIT_OK ? IDXDCTL_EXIT_FAILURE : r;
         }
         return r;
 }
