@@ -542,9 +542,17 @@ static void test_not_found(void) {
         g_assert_cmpstr(tname, ==, IDXD_ERROR_NOT_FOUND);
         assert_text_contains(tmsg, "dsa-7zz-v9");
 
+        /* "v1" ends both types: ambiguous is not found, and named. */
+        g_autofree char *amsg = NULL;
+        g_autofree char *aname = call_error_name(h, "CreateMdev", create_params("idxd_sim.0", "v1", ""), &amsg);
+        g_assert_cmpstr(aname, ==, IDXD_ERROR_NOT_FOUND);
+        assert_text_contains(amsg, "v1");
+
         g_autoptr(CtlResult) d = harness_ctl(h, "destroy", UUID_C, NULL);
         assert_ctl_exit(d, 1);
         assert_text_contains(d->err, "not found");
+        g_autofree char *dname = call_error_name(h, "DestroyMdev", destroy_params(UUID_C, FALSE), NULL);
+        g_assert_cmpstr(dname, ==, IDXD_ERROR_NOT_FOUND);
 
         fake_kernel_sync(h->kernel);
         g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 0);
@@ -577,6 +585,92 @@ static void test_invalid_uuid(void) {
 
         fake_kernel_sync(h->kernel);
         g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 0);
+}
+
+static void test_invalid_options(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "colour", g_variant_new_string("blue"));
+        g_autofree char *m1 = NULL;
+        g_autofree char *n1 = call_error_name(h, "CreateMdev",
+                                              g_variant_new("(sssa{sv})", "idxd_sim.0", "dsa-1swq-v1", "", &b), &m1);
+        g_assert_cmpstr(n1, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        assert_text_contains(m1, "colour");
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "persistent", g_variant_new_string("yes"));
+        g_autofree char *m2 = NULL;
+        g_autofree char *n2 = call_error_name(h, "CreateMdev",
+                                              g_variant_new("(sssa{sv})", "idxd_sim.0", "dsa-1swq-v1", "", &b), &m2);
+        g_assert_cmpstr(n2, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        assert_text_contains(m2, "persistent");
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "force", g_variant_new_uint32(1));
+        g_autofree char *m3 = NULL;
+        g_autofree char *n3 = call_error_name(h, "DestroyMdev", g_variant_new("(sa{sv})", UUID_A, &b), &m3);
+        g_assert_cmpstr(n3, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        assert_text_contains(m3, "force");
+
+        fake_kernel_sync(h->kernel);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 0);
+}
+
+/* CreateMdevs: one result per request, in order; a bad request does not sink the others. */
+static void test_create_batch(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        fake_kernel_set_available(h->kernel, "idxd_sim.1", FAKE_TYPE_DWQ, 0);
+        GVariantBuilder reqs;
+        g_variant_builder_init(&reqs, G_VARIANT_TYPE("aa{sv}"));
+        const struct {
+                const char *parent, *type, *uuid;
+        } in[] = {
+                { "idxd_sim.0", "dsa-1swq-v1", UUID_A },
+                { "idxd_sim.1", "dsa-1dwq-v1", "" },            /* no capacity */
+                { "idxd_sim.0", "dsa-1dwq-v1", "bogus" },       /* bad UUID */
+                { "idxd_sim.9", "dsa-1dwq-v1", "" },            /* no such parent */
+                { "idxd_sim.1", "dsa-1swq-v1", UUID_B },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(in); i++) {
+                GVariantBuilder r;
+                g_variant_builder_init(&r, G_VARIANT_TYPE("a{sv}"));
+                g_variant_builder_add(&r, "{sv}", "parent", g_variant_new_string(in[i].parent));
+                g_variant_builder_add(&r, "{sv}", "type", g_variant_new_string(in[i].type));
+                g_variant_builder_add(&r, "{sv}", "uuid", g_variant_new_string(in[i].uuid));
+                g_variant_builder_add_value(&reqs, g_variant_builder_end(&r));
+        }
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "CreateMdevs",
+                                                 g_variant_new("(aa{sv}a{sv})", &reqs, NULL), &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) results = g_variant_get_child_value(reply, 0);
+        g_assert_cmpuint(g_variant_n_children(results), ==, G_N_ELEMENTS(in));
+
+        const char *want_error[] = { NULL, IDXD_ERROR_NO_CAPACITY, "org.freedesktop.DBus.Error.InvalidArgs",
+                                     IDXD_ERROR_NOT_FOUND, NULL };
+        for (size_t i = 0; i < G_N_ELEMENTS(in); i++) {
+                g_autoptr(GVariant) r = g_variant_get_child_value(results, i);
+                GVariantDict d;
+                g_variant_dict_init(&d, r);
+                const char *uuid = NULL, *err = NULL;
+                g_variant_dict_lookup(&d, "uuid", "&s", &uuid);
+                g_variant_dict_lookup(&d, "error", "&s", &err);
+                if (want_error[i]) {
+                        g_assert_cmpstr(err, ==, want_error[i]);
+                        g_assert_true(g_variant_dict_contains(&d, "message"));
+                } else {
+                        g_assert_null(err);
+                        g_assert_cmpstr(uuid, ==, in[i].uuid);
+                        g_assert_true(fake_kernel_has_mdev(h->kernel, uuid));
+                }
+                g_variant_dict_clear(&d);
+        }
+        fake_kernel_sync(h->kernel);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 2);
+        g_autoptr(GPtrArray) listed = harness_list_uuids(h);
+        g_assert_cmpuint(listed->len, ==, 2);
 }
 
 /* ---- rights ------------------------------------------------------------ */
@@ -965,6 +1059,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/errors/no-capacity", test_no_capacity);
         g_test_add_func("/errors/not-found", test_not_found);
         g_test_add_func("/errors/invalid-uuid", test_invalid_uuid);
+        g_test_add_func("/errors/invalid-options", test_invalid_options);
+        g_test_add_func("/create/batch", test_create_batch);
         g_test_add_func("/rights/access-denied", test_access_denied);
         g_test_add_func("/rights/group-primary", test_group_member_primary);
         g_test_add_func("/rights/group-supplementary", test_group_member_supplementary);
