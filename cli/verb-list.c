@@ -180,8 +180,9 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
         if (r < 0)
                 return idxdctl_bus_bad_reply("ListMdevs", r);
 
-        /* Stable output whatever order the daemon keeps. */
-        qsort(mdevs, n, sizeof(MdevRecord), mdev_record_compare);
+        /* Stable output whatever order the daemon keeps. (qsort() wants a base even for 0.) */
+        if (n > 0)
+                qsort(mdevs, n, sizeof(MdevRecord), mdev_record_compare);
 
         return ctl->json ? print_json(mdevs, n) : print_table(mdevs, n);
 }
