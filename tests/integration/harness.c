@@ -352,6 +352,12 @@ void harness_stop_daemon(Harness *h) {
                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
+void harness_kill_daemon(Harness *h) {
+        g_assert_cmpint(h->daemon_pid, >, 0);
+        stop_child(h->daemon_pid, SIGKILL, NULL);
+        h->daemon_pid = 0;
+}
+
 void ctl_result_free(CtlResult *r) {
         if (!r)
                 return;

@@ -45,6 +45,8 @@ void harness_start_daemon(Harness *h, const char *const *extra_args);
 /* SIGTERM, then waits; fails the test unless the daemon exits with 0 (catches sanitizer reports). */
 void harness_stop_daemon(Harness *h);
 gboolean harness_daemon_running(Harness *h);
+/* SIGKILL, as a crash or an OOM kill would; no exit status check. */
+void harness_kill_daemon(Harness *h);
 
 typedef struct CtlResult {
         int exit_code;                  /* -1 when killed by a signal */

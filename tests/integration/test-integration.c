@@ -129,7 +129,8 @@ static void on_signal(GDBusConnection *c, const char *sender, const char *path, 
                       const char *member, GVariant *params, gpointer user_data) {
         SignalLog *log = user_data;
         g_autoptr(GVariant) arg0 = g_variant_n_children(params) > 0 ? g_variant_get_child_value(params, 0) : NULL;
-        const char *text = arg0 && g_variant_is_of_type(arg0, G_VARIANT_TYPE_STRING) ?
+        const char *text = arg0 && (g_variant_is_of_type(arg0, G_VARIANT_TYPE_STRING) ||
+                                    g_variant_is_of_type(arg0, G_VARIANT_TYPE_OBJECT_PATH)) ?
                 g_variant_get_string(arg0, NULL) : "";
         g_ptr_array_add(log->seen, g_strdup_printf("%s %s", member, text));
 }
@@ -137,7 +138,8 @@ static void on_signal(GDBusConnection *c, const char *sender, const char *path, 
 static SignalLog *signal_log_new(Harness *h) {
         SignalLog *log = g_new0(SignalLog, 1);
         log->seen = g_ptr_array_new_with_free_func(g_free);
-        log->id = g_dbus_connection_signal_subscribe(h->bus, NULL, IDXD_MANAGER_INTERFACE, NULL, IDXD_MANAGER_PATH,
+        /* The manager's own signals and the ObjectManager's, both on the manager object. */
+        log->id = g_dbus_connection_signal_subscribe(h->bus, NULL, NULL, NULL, IDXD_MANAGER_PATH,
                                                      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
         /* The match rule must reach the bus before anything we want to hear happens. */
         g_autoptr(GVariant) ping = g_dbus_connection_call_sync(h->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -412,8 +414,36 @@ static void test_list_types(void) {
 
 /* ---- create / list / destroy ------------------------------------------- */
 
+static guint status_mdevs(Harness *h) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "GetStatus", NULL, &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) status = g_variant_get_child_value(reply, 0);
+        guint32 n = G_MAXUINT32;
+        g_assert_true(g_variant_lookup(status, "mdevs", "u", &n));
+        return n;
+}
+
+static gboolean managed_object_has_mdev(Harness *h, const char *path) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(h->bus, IDXD_BUS_NAME, IDXD_MANAGER_PATH,
+                                                                "org.freedesktop.DBus.ObjectManager",
+                                                                "GetManagedObjects", NULL,
+                                                                G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+                                                                G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) objects = g_variant_get_child_value(reply, 0);
+        g_autoptr(GVariant) ifaces = g_variant_lookup_value(objects, path, G_VARIANT_TYPE("a{sa{sv}}"));
+        if (!ifaces)
+                return FALSE;
+        g_autoptr(GVariant) props = g_variant_lookup_value(ifaces, IDXD_MDEV_INTERFACE, G_VARIANT_TYPE("a{sv}"));
+        return props != NULL;
+}
+
 static void test_create_round_trip(void) {
         g_autoptr(Harness) h = harness_new_running(4);
+        SignalLog *log = signal_log_new(h);
+        g_assert_cmpuint(status_mdevs(h), ==, 0);
 
         g_autofree char *uuid = ctl_create(h, "idxd_sim.1", "dsa-1swq-v1");
         g_assert_true(fake_kernel_has_mdev(h->kernel, uuid));
@@ -451,6 +481,12 @@ static void test_create_round_trip(void) {
         g_autoptr(GVariant) value = NULL;
         g_variant_get(prop, "(v)", &value);
         g_assert_cmpstr(g_variant_get_string(value, NULL), ==, "idxd_sim.1");
+        g_assert_true(managed_object_has_mdev(h, path));
+        g_assert_cmpuint(status_mdevs(h), ==, 1);
+        g_autofree char *added = g_strdup_printf("MdevAdded %s", uuid);
+        g_autofree char *ifaces_added = g_strdup_printf("InterfacesAdded %s", path);
+        const char *wanted_add[] = { added, ifaces_added, NULL };
+        wait_signals(log, wanted_add);
 
         g_autoptr(CtlResult) d = harness_ctl(h, "destroy", uuid, NULL);
         assert_ctl_exit(d, 0);
@@ -458,10 +494,17 @@ static void test_create_round_trip(void) {
         g_assert_cmpuint(fake_kernel_get_available(h->kernel, "idxd_sim.1", FAKE_TYPE_SWQ), ==, 4);
         g_autoptr(GPtrArray) after = harness_list_uuids(h);
         g_assert_cmpuint(after->len, ==, 0);
+        g_autofree char *removed = g_strdup_printf("MdevRemoved %s", uuid);
+        g_autofree char *ifaces_removed = g_strdup_printf("InterfacesRemoved %s", path);
+        const char *wanted_remove[] = { removed, ifaces_removed, NULL };
+        wait_signals(log, wanted_remove);
+        g_assert_false(managed_object_has_mdev(h, path));
+        g_assert_cmpuint(status_mdevs(h), ==, 0);
 
         /* Gone is gone: a second destroy names it. */
         g_autofree char *name = call_error_name(h, "DestroyMdev", destroy_params(uuid, FALSE), NULL);
         g_assert_cmpstr(name, ==, IDXD_ERROR_NOT_FOUND);
+        signal_log_free(h, log);
 }
 
 static void test_create_auto_parent(void) {
@@ -673,6 +716,31 @@ static void test_create_batch(void) {
         g_assert_cmpuint(listed->len, ==, 2);
 }
 
+static void test_cli_usage(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+
+        g_autoptr(CtlResult) help = harness_ctl(h, "--help", NULL);
+        assert_ctl_exit(help, 0);
+        assert_text_contains(help->out, "create");
+        g_autoptr(CtlResult) create_help = harness_ctl(h, "create", "--help", NULL);
+        assert_ctl_exit(create_help, 0);
+        assert_text_contains(create_help->out, "--type");
+
+        g_autoptr(CtlResult) no_type = harness_ctl(h, "create", "--parent", "idxd_sim.0", NULL);
+        assert_ctl_exit(no_type, 2);
+        assert_text_contains(no_type->err, "--type");
+        g_autoptr(CtlResult) verb = harness_ctl(h, "frobnicate", NULL);
+        assert_ctl_exit(verb, 2);
+        assert_text_contains(verb->err, "frobnicate");
+        g_autoptr(CtlResult) option = harness_ctl(h, "list", "--colour", NULL);
+        assert_ctl_exit(option, 2);
+        g_autoptr(CtlResult) destroy = harness_ctl(h, "destroy", NULL);
+        assert_ctl_exit(destroy, 2);
+
+        fake_kernel_sync(h->kernel);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 0);
+}
+
 /* ---- rights ------------------------------------------------------------ */
 
 static CtlResult *gdbus_as(Harness *h, const char *groups, const char *method, const char *const *args) {
@@ -842,6 +910,29 @@ static void test_restart_keeps_mdevs(void) {
         g_autoptr(CtlResult) d = harness_ctl(h, "destroy", a, NULL);
         assert_ctl_exit(d, 0);
         g_assert_false(fake_kernel_has_mdev(h->kernel, a));
+}
+
+static void test_restart_after_kill(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        g_autofree char *a = ctl_create(h, "idxd_sim.0", "dsa-1swq-v1");
+        g_autofree char *b = ctl_create(h, "idxd_sim.0", "dsa-1dwq-v1");
+        g_autofree char *c = ctl_create(h, "idxd_sim.1", "dsa-1swq-v1");
+
+        harness_kill_daemon(h);
+        harness_start_daemon(h, NULL);
+        g_autoptr(GPtrArray) listed = harness_list_uuids(h);
+        g_assert_cmpuint(listed->len, ==, 3);
+        g_assert_true(uuids_contain(listed, a) && uuids_contain(listed, b) && uuids_contain(listed, c));
+        settle(h, 300);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 3);
+
+        /* Capacity is still counted right after the crash. */
+        fake_kernel_set_available(h->kernel, "idxd_sim.1", FAKE_TYPE_SWQ, 0);
+        g_autofree char *name = call_error_name(h, "CreateMdev", create_params("idxd_sim.1", "dsa-1swq-v1", ""), NULL);
+        g_assert_cmpstr(name, ==, IDXD_ERROR_NO_CAPACITY);
+        g_autoptr(CtlResult) d = harness_ctl(h, "destroy", c, NULL);
+        assert_ctl_exit(d, 0);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, c));
 }
 
 static void test_restart_foreign_mdev(void) {
@@ -1068,6 +1159,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/hotplug/parent-added", test_parent_added);
         g_test_add_func("/restart/keeps-mdevs", test_restart_keeps_mdevs);
         g_test_add_func("/restart/foreign-mdev", test_restart_foreign_mdev);
+        g_test_add_func("/restart/after-sigkill", test_restart_after_kill);
+        g_test_add_func("/cli/usage-errors", test_cli_usage);
         g_test_add_func("/destroy/busy", test_busy);
         g_test_add_func("/uevent/duplicate-add", test_duplicate_uevent);
 
