@@ -62,6 +62,8 @@ int discovery_start_monitor(Daemon *d);
 int discovery_enumerate(Daemon *d);
 /* Re-reads a parent's attributes and types from sysfs into the model. */
 int discovery_refresh_parent(Daemon *d, const char *syspath);
+/* Re-reads only the types' available_instances (cheap, for choosing a parent). */
+int discovery_refresh_available(Daemon *d, Parent *p);
 
 /* bus-manager.c */
 int bus_manager_register(Daemon *d);

@@ -133,6 +133,22 @@ int discovery_refresh_parent(Daemon *d, const char *syspath) {
         return model_parent_update(d->model, &info);
 }
 
+int discovery_refresh_available(Daemon *d, Parent *p) {
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_types; i++) {
+                _cleanup_free_ char *path = NULL;
+                unsigned n;
+
+                r = sysfs_type_path(p->syspath, p->types[i].id, "available_instances", &path);
+                if (r >= 0)
+                        r = sysfs_read_unsigned(path, &n);
+                if (r >= 0)
+                        p->types[i].available_instances = n;
+        }
+        return r;
+}
+
 static int handle_mdev(Daemon *d, struct udev_device *dev, const char *action) {
         _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL;
         _cleanup_free_ char *link_path = NULL, *group_path = NULL, *ims = NULL, *wq = NULL;

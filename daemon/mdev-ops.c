@@ -422,6 +422,22 @@ static void queue_dispatch(MdevQueue *q) {
                 queue_free(q);
 }
 
+static unsigned queued_creates(const Parent *p, const MdevType *t, void *userdata) {
+        Daemon *d = userdata;
+        unsigned n = 0;
+
+        for (MdevQueue *q = d->queues; q; q = q->next) {
+                if (strcmp(q->parent, p->name) != 0 || strcmp(q->type, t->id) != 0)
+                        continue;
+                if (q->running && q->running->kind == MDEV_OP_CREATE)
+                        n++;
+                for (MdevOp *op = q->head; op; op = op->next)
+                        if (op->kind == MDEV_OP_CREATE)
+                                n++;
+        }
+        return n;
+}
+
 void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
         const char *type_spec = strempty(req->type);
         MdevType *type;
@@ -429,7 +445,12 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
         MdevOp *op;
         int r;
 
-        r = model_resolve_type(d->model, req->parent, type_spec, &parent, &type);
+        /* Choosing a parent: on today's counts, less what queued creates will take. */
+        if (!req->parent || !*req->parent)
+                for (size_t i = 0; i < d->model->n_parents; i++)
+                        (void) discovery_refresh_available(d, d->model->parents[i]);
+
+        r = model_resolve_type(d->model, req->parent, type_spec, queued_creates, d, &parent, &type);
         if (r == -ENXIO)
                 RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT, "Parent %s not found", req->parent);
         if (r == -ENOTUNIQ)

@@ -437,10 +437,18 @@ static int parent_match_type(const Parent *p, const char *spec, MdevType **ret) 
         return 0;
 }
 
+static unsigned type_free_instances(const Parent *p, const MdevType *t, MdevTypeReserved reserved, void *userdata) {
+        unsigned taken = reserved ? reserved(p, t, userdata) : 0;
+
+        return t->available_instances > taken ? t->available_instances - taken : 0;
+}
+
 int model_resolve_type(const Model *m, const char *parent, const char *type_spec,
+                       MdevTypeReserved reserved, void *userdata,
                        Parent **ret_parent, MdevType **ret_type) {
         Parent *best_parent = NULL;
         MdevType *best_type = NULL;
+        unsigned best_free = 0;
         int r;
 
         if (!type_spec || !*type_spec)
@@ -466,9 +474,11 @@ int model_resolve_type(const Model *m, const char *parent, const char *type_spec
                                 return r;
                         if (best_type && strcmp(best_type->id, t->id) != 0)
                                 return -ENOTUNIQ;
-                        if (!best_type || t->available_instances > best_type->available_instances) {
+                        unsigned n = type_free_instances(m->parents[i], t, reserved, userdata);
+                        if (!best_type || n > best_free) {
                                 best_parent = m->parents[i];
                                 best_type = t;
+                                best_free = n;
                         }
                 }
                 if (!best_type)

@@ -141,13 +141,17 @@ size_t model_count_mdevs_of(const Model *m, const char *parent, const char *type
 /* Whether a type id matches a user's spec: the full id, or a suffix after a '-'. */
 bool mdev_type_matches(const char *id, const char *spec);
 
+/* How many of a type's available instances are already spoken for (e.g. queued creates). */
+typedef unsigned (*MdevTypeReserved)(const Parent *p, const MdevType *t, void *userdata);
+
 /*
  * Picks parent and type for a create. parent NULL or "" = the parent whose
- * matching type has the most available instances (ties: name order).
- * -ENXIO unknown parent, -ENOENT no matching type, -ENOTUNIQ the spec
- * matches more than one type id.
+ * matching type has the most available instances less those reserved
+ * (reserved may be NULL; ties: name order). -ENXIO unknown parent, -ENOENT
+ * no matching type, -ENOTUNIQ the spec matches more than one type id.
  */
 int model_resolve_type(const Model *m, const char *parent, const char *type_spec,
+                       MdevTypeReserved reserved, void *userdata,
                        Parent **ret_parent, MdevType **ret_type);
 
 /*

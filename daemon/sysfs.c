@@ -143,7 +143,8 @@ int sysfs_write_string(const char *path, const char *value) {
         size_t n = strlen(value);
         ssize_t k;
 
-        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a write-only file that is a FIFO in a testbed must never stall the loop. */
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
 

@@ -306,6 +306,11 @@ static void test_type_matches(void **state) {
         assert_false(mdev_type_matches(NULL, "x"));
 }
 
+/* idxd_sim.1 has 20 swq instances; pretend 15 are taken by queued creates. */
+static unsigned reserve_on_sim1(const Parent *p, const MdevType *t, void *userdata) {
+        return strcmp(p->name, "idxd_sim.1") == 0 ? 15 : 0;
+}
+
 static void test_resolve_type(void **state) {
         Fixture *f = *state;
         MdevType *t;
@@ -314,23 +319,27 @@ static void test_resolve_type(void **state) {
         add_parent(f->model, "idxd_sim.0", 10, 1, 1);
         add_parent(f->model, "idxd_sim.1", 20, 1, 1);
 
-        assert_int_equal(model_resolve_type(f->model, "idxd_sim.0", "dsa-1swq-v1", &p, &t), 0);
+        assert_int_equal(model_resolve_type(f->model, "idxd_sim.0", "dsa-1swq-v1", NULL, NULL, &p, &t), 0);
         assert_string_equal(p->name, "idxd_sim.0");
         assert_string_equal(t->id, SWQ);
 
         /* No parent: the most available instances wins, ties go to name order. */
-        assert_int_equal(model_resolve_type(f->model, "", "dsa-1swq-v1", &p, &t), 0);
+        assert_int_equal(model_resolve_type(f->model, "", "dsa-1swq-v1", NULL, NULL, &p, &t), 0);
         assert_string_equal(p->name, "idxd_sim.1");
-        assert_int_equal(model_resolve_type(f->model, NULL, DWQ, &p, &t), 0);
+        assert_int_equal(model_resolve_type(f->model, NULL, DWQ, NULL, NULL, &p, &t), 0);
         assert_string_equal(p->name, "idxd_sim.0");
 
-        assert_int_equal(model_resolve_type(f->model, "idxd_sim.9", SWQ, &p, &t), -ENXIO);
-        assert_int_equal(model_resolve_type(f->model, "idxd_sim.0", "dsa-9xwq-v1", &p, &t), -ENOENT);
-        assert_int_equal(model_resolve_type(f->model, "", "dsa-9xwq-v1", &p, &t), -ENOENT);
-        assert_int_equal(model_resolve_type(f->model, "", "", &p, &t), -ENOENT);
+        /* Instances already promised to queued requests do not count. */
+        assert_int_equal(model_resolve_type(f->model, "", "dsa-1swq-v1", reserve_on_sim1, NULL, &p, &t), 0);
+        assert_string_equal(p->name, "idxd_sim.0");
+
+        assert_int_equal(model_resolve_type(f->model, "idxd_sim.9", SWQ, NULL, NULL, &p, &t), -ENXIO);
+        assert_int_equal(model_resolve_type(f->model, "idxd_sim.0", "dsa-9xwq-v1", NULL, NULL, &p, &t), -ENOENT);
+        assert_int_equal(model_resolve_type(f->model, "", "dsa-9xwq-v1", NULL, NULL, &p, &t), -ENOENT);
+        assert_int_equal(model_resolve_type(f->model, "", "", NULL, NULL, &p, &t), -ENOENT);
         /* "v1" ends both type ids. */
-        assert_int_equal(model_resolve_type(f->model, "idxd_sim.0", "v1", &p, &t), -ENOTUNIQ);
-        assert_int_equal(model_resolve_type(f->model, "", "v1", &p, &t), -ENOTUNIQ);
+        assert_int_equal(model_resolve_type(f->model, "idxd_sim.0", "v1", NULL, NULL, &p, &t), -ENOTUNIQ);
+        assert_int_equal(model_resolve_type(f->model, "", "v1", NULL, NULL, &p, &t), -ENOTUNIQ);
 }
 
 int main(void) {
