@@ -285,6 +285,9 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         g_ptr_array_add(argv, g_strdup_printf("--dev-root=%s", h->dev_dir));
         if (h->group)
                 g_ptr_array_add(argv, g_strdup_printf("--group=%s", h->group));
+        /* Two cores, 200 sanitized clients: give the fake kernel room before the daemon gives up. */
+        if (daemon_knows_flag(daemon, "--create-timeout"))
+                g_ptr_array_add(argv, g_strdup("--create-timeout=20"));
         for (; extra_args && *extra_args; extra_args++)
                 g_ptr_array_add(argv, g_strdup(*extra_args));
         g_ptr_array_add(argv, NULL);
