@@ -40,7 +40,7 @@ start_bus() {
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <include>/usr/share/dbus-1/system.conf</include>
-  <include>$build/systemd/org.idxd.Manager1.conf</include>
+  <include>$src/systemd/org.idxd.Manager1.conf</include>
 </busconfig>
 CONF
 	dbus-daemon --config-file=/run/idxd-demo/bus.conf --fork --nopidfile
