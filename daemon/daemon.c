@@ -34,6 +34,7 @@ static void on_parent_removed(Model *m, const Parent *p, void *userdata) {
         log_info("Parent %s removed", p->name);
         if (d->ready)
                 bus_manager_emit_parent(d, p, false);
+        mdev_ops_parent_removed(d, p);
 }
 
 static void on_mdev_added(Model *m, const Mdev *mdev, void *userdata) {

@@ -62,6 +62,10 @@ int discovery_start_monitor(Daemon *d);
 int discovery_enumerate(Daemon *d);
 /* Re-reads a parent's attributes and types from sysfs into the model. */
 int discovery_refresh_parent(Daemon *d, const char *syspath);
+/* Reads an mdev from sysfs into the model, as an add uevent would. */
+int discovery_read_mdev(Daemon *d, const char *syspath, const char *type_property);
+/* Drops an mdev from the model, as a remove uevent would. */
+int discovery_mdev_gone(Daemon *d, const IdxdUuid *uuid);
 /* Re-reads only the types' available_instances (cheap, for choosing a parent). */
 int discovery_refresh_available(Daemon *d, Parent *p);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -149,55 +150,77 @@ int discovery_refresh_available(Daemon *d, Parent *p) {
         return r;
 }
 
-static int handle_mdev(Daemon *d, struct udev_device *dev, const char *action) {
+/* Creating or removing an mdev changes its parent's available instances. */
+static void refresh_parent_of(Daemon *d, const char *parent) {
+        Parent *p;
+
+        if (d->enumerating || !parent)
+                return;
+        p = model_find_parent(d->model, parent);
+        if (p)
+                (void) discovery_refresh_parent(d, p->syspath);
+}
+
+int discovery_read_mdev(Daemon *d, const char *syspath, const char *type_property) {
         _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL;
         _cleanup_free_ char *link_path = NULL, *group_path = NULL, *ims = NULL, *wq = NULL;
-        const char *syspath = udev_device_get_syspath(dev);
-        MdevUevent u = { .syspath = syspath };
+        MdevUevent u = { .syspath = syspath, .mdev_type_property = type_property };
         MdevInfo info;
-        Parent *p;
         int r;
+
+        if (sysfs_attr_path(syspath, "mdev_type", &link_path) >= 0)
+                (void) sysfs_read_link_name(link_path, &type_link);
+        if (sysfs_attr_path(syspath, "iommu_group", &group_path) >= 0)
+                (void) sysfs_read_link_name(group_path, &group_link);
+        ims = read_optional_string(syspath, "ims_vectors");
+        wq = read_optional_string(syspath, "wq");
+
+        u.mdev_type_link = type_link;
+        u.iommu_group_link = group_link;
+        u.ims_vectors = ims;
+        u.wq = wq;
+
+        r = mdev_info_from_uevent(&u, &info, &parent);
+        if (r < 0)
+                return r;
+        r = model_mdev_update(d->model, &info);
+        if (r > 0)
+                refresh_parent_of(d, parent);
+        return r;
+}
+
+int discovery_mdev_gone(Daemon *d, const IdxdUuid *uuid) {
+        _cleanup_free_ char *parent = NULL;
+        Mdev *mdev;
+        int r;
+
+        mdev = model_find_mdev(d->model, uuid);
+        if (!mdev)
+                return 0;
+        if (mdev->parent) {
+                parent = strdup(mdev->parent);
+                if (!parent)
+                        return -ENOMEM;
+        }
+        r = model_mdev_remove(d->model, uuid);
+        if (r > 0)
+                refresh_parent_of(d, parent);
+        return r;
+}
+
+static int handle_mdev(Daemon *d, struct udev_device *dev, const char *action) {
+        const char *syspath = udev_device_get_syspath(dev);
+        IdxdUuid uuid;
 
         if (!syspath)
                 return -EINVAL;
 
         if (action && strcmp(action, "remove") == 0) {
-                IdxdUuid uuid;
-
                 if (idxd_uuid_parse(syspath_name(syspath), &uuid) < 0)
                         return -EINVAL;
-                r = model_mdev_remove(d->model, &uuid);
-        } else {
-                if (sysfs_attr_path(syspath, "mdev_type", &link_path) >= 0)
-                        (void) sysfs_read_link_name(link_path, &type_link);
-                if (sysfs_attr_path(syspath, "iommu_group", &group_path) >= 0)
-                        (void) sysfs_read_link_name(group_path, &group_link);
-                ims = read_optional_string(syspath, "ims_vectors");
-                wq = read_optional_string(syspath, "wq");
-
-                u.mdev_type_link = type_link;
-                u.mdev_type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
-                u.iommu_group_link = group_link;
-                u.ims_vectors = ims;
-                u.wq = wq;
-
-                r = mdev_info_from_uevent(&u, &info, &parent);
-                if (r < 0)
-                        return r;
-                r = model_mdev_update(d->model, &info);
+                return discovery_mdev_gone(d, &uuid);
         }
-        if (r < 0)
-                return r;
-
-        /* Creating or removing an mdev changes its parent's available instances. */
-        if (!d->enumerating && r > 0) {
-                const char *parent_syspath = udev_device_get_syspath(udev_device_get_parent(dev));
-
-                p = parent_syspath ? model_find_parent_by_syspath(d->model, parent_syspath) : NULL;
-                if (p)
-                        (void) discovery_refresh_parent(d, p->syspath);
-        }
-        return r;
+        return discovery_read_mdev(d, syspath, udev_device_get_property_value(dev, "MDEV_TYPE"));
 }
 
 static int handle_other(Daemon *d, struct udev_device *dev, const char *action) {
@@ -293,8 +316,26 @@ static int enumerate(Daemon *d, bool mdevs) {
         return 0;
 }
 
+/* What vanished without a uevent reaching us (a lost or overflowed remove) goes on a re-enumeration. */
+static void prune_vanished(Daemon *d) {
+        for (size_t i = d->model->n_mdevs; i > 0; i--) {
+                Mdev *mdev = d->model->mdevs[i - 1];
+
+                if (mdev->syspath && access(mdev->syspath, F_OK) < 0 && errno == ENOENT)
+                        (void) discovery_mdev_gone(d, &mdev->uuid);
+        }
+        for (size_t i = d->model->n_parents; i > 0; i--) {
+                Parent *p = d->model->parents[i - 1];
+
+                if (!has_mdev_supported_types(p->syspath))
+                        (void) model_parent_remove(d->model, p->syspath);
+        }
+}
+
 int discovery_enumerate(Daemon *d) {
         int r;
+
+        prune_vanished(d);
 
         d->enumerating = true;
         r = enumerate(d, false);

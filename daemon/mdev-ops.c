@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "busy.h"
 #include "log.h"
@@ -364,6 +365,32 @@ static int remove_start(MdevQueue *q, MdevOp *op) {
         return 1;
 }
 
+/* Before giving up, look at sysfs: the uevent may have been lost. */
+static bool confirmed_in_sysfs(MdevQueue *q, const MdevOp *op) {
+        _cleanup_free_ char *path = NULL;
+        Daemon *d = q->daemon;
+        char u[IDXD_UUID_STRING_MAX];
+        Parent *p;
+        Mdev *mdev;
+
+        if (op->kind == MDEV_OP_CREATE) {
+                p = model_find_parent(d->model, q->parent);
+                if (!p || sysfs_attr_path(p->syspath, uuid_string(&op->uuid, u), &path) < 0 ||
+                    access(path, F_OK) < 0)
+                        return false;
+                log_warning("mdev %s exists but its add uevent did not arrive", u);
+                (void) discovery_read_mdev(d, path, NULL);
+        } else {
+                mdev = model_find_mdev(d->model, &op->uuid);
+                if (mdev && mdev->syspath && access(mdev->syspath, F_OK) >= 0)
+                        return false;
+                log_warning("mdev %s is gone but its remove uevent did not arrive", uuid_string(&op->uuid, u));
+                (void) discovery_mdev_gone(d, &op->uuid);
+        }
+        /* The model update completed the op through the observer. */
+        return q->running != op;
+}
+
 static int on_op_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         MdevQueue *q = userdata;
         Daemon *d = q->daemon;
@@ -371,7 +398,7 @@ static int on_op_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         char u[IDXD_UUID_STRING_MAX];
         double seconds = (double) d->create_timeout_usec / 1e6;
 
-        if (!op)
+        if (!op || confirmed_in_sysfs(q, op))
                 return 0;
         uuid_string(&op->uuid, u);
 
@@ -534,6 +561,12 @@ void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {
 
         if (q)
                 queue_complete_running(q, 0, NULL);
+}
+
+void mdev_ops_parent_removed(Daemon *d, const Parent *p) {
+        for (MdevQueue *q = d->queues; q; q = q->next)
+                if (q->running && q->running->kind == MDEV_OP_CREATE && strcmp(q->parent, p->name) == 0)
+                        queue_complete_running(q, -ENOENT, "Parent %s was removed", p->name);
 }
 
 void mdev_ops_cancel_all(Daemon *d) {

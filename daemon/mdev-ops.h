@@ -35,5 +35,8 @@ void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback ca
 void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev);
 void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev);
 
+/* From the model observer: a parent is about to vanish; its running create fails. */
+void mdev_ops_parent_removed(Daemon *d, const Parent *p);
+
 /* Fails every pending request (shutdown). */
 void mdev_ops_cancel_all(Daemon *d);
