@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon's own configuration, /etc/idxdd/idxdd.json (docs/config.md).
+ * Every key is optional; a missing file means all defaults. (Not named
+ * config.h: that is the build's generated header, which daemon sources include.)
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "macro.h"
+
+typedef enum IdxdLogLevel {
+        IDXD_LOG_ERROR,
+        IDXD_LOG_WARNING,
+        IDXD_LOG_NOTICE,
+        IDXD_LOG_INFO,
+        IDXD_LOG_DEBUG,
+        _IDXD_LOG_LEVEL_MAX,
+} IdxdLogLevel;
+
+typedef struct IdxdConfig {
+        char *group;            /* may change mdevs besides root */
+        char *libvirt_uri;
+        char *state_dir;
+        char *policy_dir;
+        IdxdLogLevel log_level;
+        unsigned ims_reserve;   /* IMS entries kept free per parent unless a pool says otherwise */
+} IdxdConfig;
+
+#define IDXD_DEFAULT_LIBVIRT_URI "qemu:///system"
+
+const char *idxd_log_level_to_string(IdxdLogLevel l);
+int idxd_log_level_from_string(const char *s);
+
+/* A config with every default (config.h's build-time directories and group). */
+int idxd_config_new(IdxdConfig **ret);
+IdxdConfig *idxd_config_free(IdxdConfig *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(IdxdConfig *, idxd_config_free);
+
+/* Pure: defaults overridden by the file's keys. -EBADMSG with "file:line:column: message". */
+int idxd_config_parse(const char *filename, const char *text, size_t length,
+                      IdxdConfig **ret, char **ret_error);
+
+/* Reads path; a missing file gives the defaults (and returns 0). */
+int idxd_config_load(const char *path, IdxdConfig **ret, char **ret_error);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The policy solver: from a snapshot of parents and existing mdevs and a
+ * policy, the exact set of policy-made mdevs that should exist. Pure and
+ * deterministic: the same input gives the same plan, and UUIDs come from
+ * (domain, pool, index) (policy-uuid.h). Rules in docs/config.md, "Solver".
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "macro.h"
+#include "policy.h"
+#include "uuid.h"
+
+/* The solver's own view of the host, so it does not depend on the daemon's model. */
+typedef struct IdxdSolverType {
+        const char *id;                 /* full type id */
+        unsigned available_instances;   /* free now (sysfs) */
+        unsigned ims_per_instance;      /* IMS entries one new instance takes; 0 = unknown, counted as 1 */
+} IdxdSolverType;
+
+typedef struct IdxdSolverParent {
+        const char *name;
+        const char *driver;             /* NULL when unbound */
+        int numa_node;                  /* -1 when unknown */
+        bool has_ims;
+        unsigned ims_available;
+        const IdxdSolverType *types;
+        size_t n_types;
+} IdxdSolverParent;
+
+typedef struct IdxdSolverMdev {
+        IdxdUuid uuid;
+        const char *parent;
+        const char *type;
+} IdxdSolverMdev;
+
+typedef struct IdxdSolverInput {
+        const IdxdSolverParent *parents;
+        size_t n_parents;
+        const IdxdSolverMdev *mdevs;    /* mdevs that exist now, any origin */
+        size_t n_mdevs;
+        unsigned ims_reserve;           /* the daemon config's default per parent */
+} IdxdSolverInput;
+
+typedef struct IdxdPlanEntry {
+        IdxdUuid uuid;
+        char uuid_string[IDXD_UUID_STRING_MAX];
+        char *parent;
+        char *type;                     /* full type id */
+        char *domain;
+        char *pool;
+        unsigned index;                 /* 0 .. count-1 within its assignment */
+        size_t assignment;              /* index into policy->assignments */
+        bool persistent;
+        bool autostart;
+        bool exists;                    /* already exists with this parent and type: nothing to do */
+} IdxdPlanEntry;
+
+typedef struct IdxdPlan {
+        IdxdPlanEntry *entries;         /* in assignment order, then index order */
+        size_t n_entries;
+} IdxdPlan;
+
+typedef enum IdxdShortfallReason {
+        IDXD_SHORTFALL_NO_MATCH,        /* no parent matches the pool (name, driver, NUMA node, type) */
+        IDXD_SHORTFALL_POOL_LIMIT,      /* the pool's "max" is reached */
+        IDXD_SHORTFALL_PARENT_LIMIT,    /* every matching parent is at "max_per_parent" */
+        IDXD_SHORTFALL_CAPACITY,        /* no matching parent has an available instance left */
+        IDXD_SHORTFALL_IMS_RESERVE,     /* instances left, but taking one would cut into the IMS reserve */
+        _IDXD_SHORTFALL_REASON_MAX,
+} IdxdShortfallReason;
+
+typedef struct IdxdShortfall {
+        size_t assignment;              /* index into policy->assignments */
+        char *domain;
+        char *pool;
+        unsigned wanted;
+        unsigned unmet;
+        IdxdShortfallReason reason;
+        char *message;                  /* one line for logs and idxdctl */
+} IdxdShortfall;
+
+typedef struct IdxdShortfalls {
+        IdxdShortfall *items;
+        size_t n_items;
+} IdxdShortfalls;
+
+const char *idxd_shortfall_reason_to_string(IdxdShortfallReason r);
+
+IdxdPlan *idxd_plan_free(IdxdPlan *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(IdxdPlan *, idxd_plan_free);
+IdxdShortfalls *idxd_shortfalls_free(IdxdShortfalls *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(IdxdShortfalls *, idxd_shortfalls_free);
+
+const IdxdPlanEntry *idxd_plan_find(const IdxdPlan *p, const IdxdUuid *uuid);
+
+/* Pure. Returns 0 (also when some assignments are unmet: see *ret_shortfalls) or -ENOMEM/-EINVAL. */
+int idxd_policy_solve(const IdxdSolverInput *input, const IdxdPolicy *policy,
+                      IdxdPlan **ret_plan, IdxdShortfalls **ret_shortfalls);

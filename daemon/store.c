@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json-doc.h"
+#include "store.h"
+
+#define STORE_FORMAT_VERSION 1
+
+static const char *const origin_table[_IDXD_ORIGIN_MAX] = {
+        [IDXD_ORIGIN_CLI] = "cli",
+        [IDXD_ORIGIN_POLICY] = "policy",
+        [IDXD_ORIGIN_MDEVCTL] = "mdevctl",
+};
+
+const char *idxd_origin_to_string(IdxdOrigin o) {
+        if (o < 0 || o >= _IDXD_ORIGIN_MAX)
+                return NULL;
+        return origin_table[o];
+}
+
+int idxd_origin_from_string(const char *s) {
+        for (int i = 0; i < _IDXD_ORIGIN_MAX; i++)
+                if (strcmp(origin_table[i], s) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+IdxdDefinition *idxd_definition_free(IdxdDefinition *d) {
+        if (!d)
+                return NULL;
+        for (size_t i = 0; i < d->n_attrs; i++) {
+                free(d->attrs[i].name);
+                free(d->attrs[i].value);
+        }
+        free(d->attrs);
+        free(d->parent);
+        free(d->type);
+        free(d->domain);
+        free(d->pool);
+        free(d);
+        return NULL;
+}
+
+int idxd_definition_add_attr(IdxdDefinition *d, const char *name, const char *value) {
+        IdxdAttr *a = reallocarray(d->attrs, d->n_attrs + 1, sizeof(IdxdAttr));
+        char *n, *v;
+
+        if (!a)
+                return -ENOMEM;
+        d->attrs = a;
+        n = strdup(name);
+        v = strdup(value);
+        if (!n || !v) {
+                free(n);
+                free(v);
+                return -ENOMEM;
+        }
+        d->attrs[d->n_attrs++] = (IdxdAttr) { .name = n, .value = v };
+        return 0;
+}
+
+static int add_string(json_object *o, const char *key, const char *value) {
+        json_object *v;
+
+        if (!value)
+                return 0;
+        v = json_object_new_string(value);
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_value(json_object *o, const char *key, json_object *v) {
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
+int idxd_definition_to_json(const IdxdDefinition *d, char **ret) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        json_object *attrs;
+        char uuid[IDXD_UUID_STRING_MAX];
+        const char *s;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        if (add_value(o, "version", json_object_new_int(STORE_FORMAT_VERSION)) < 0 ||
+            add_string(o, "uuid", idxd_uuid_format(&d->uuid, uuid)) < 0 ||
+            add_string(o, "parent", d->parent) < 0 ||
+            add_string(o, "type", d->type) < 0 ||
+            add_string(o, "domain", d->domain) < 0 ||
+            add_value(o, "persistent", json_object_new_boolean(d->persistent)) < 0 ||
+            add_value(o, "autostart", json_object_new_boolean(d->autostart)) < 0 ||
+            add_string(o, "origin", idxd_origin_to_string(d->origin)) < 0 ||
+            add_string(o, "pool", d->pool) < 0)
+                return -ENOMEM;
+
+        attrs = json_object_new_array();
+        if (add_value(o, "attrs", attrs) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_attrs; i++) {
+                json_object *a = json_object_new_object();
+
+                if (!a || json_object_array_add(attrs, a) < 0) {
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+                if (add_string(a, d->attrs[i].name, d->attrs[i].value) < 0)
+                        return -ENOMEM;
+        }
+
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s || asprintf(ret, "%s\n", s) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+bool idxd_sysfs_name_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 255 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return false;
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c == '/' || *c < 0x20 || *c == 0x7f)
+                        return false;
+        return true;
+}
+
+int idxd_parse_attrs(const JsonDoc *doc, const JsonNode *attrs, IdxdDefinition *d, char **ret_error) {
+        for (size_t i = 0; i < attrs->n_children; i++) {
+                const JsonNode *a = &attrs->children[i];
+                const char *value;
+                int r;
+
+                if (!json_node_is(a, json_type_object) || a->n_children != 1)
+                        return json_doc_error(doc, a->offset, ret_error,
+                                              "each entry of \"attrs\" must be an object with one key, not %s",
+                                              json_node_is(a, json_type_object) ? "an object with more or fewer" :
+                                              json_node_type_name(a));
+                if (!idxd_sysfs_name_valid(a->children[0].key))
+                        return json_doc_error(doc, a->children[0].key_offset, ret_error,
+                                              "attribute name \"%s\" is not a file name", a->children[0].key);
+                r = json_doc_get_string(doc, a, a->children[0].key, &value, ret_error);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < d->n_attrs; j++)
+                        if (strcmp(d->attrs[j].name, a->children[0].key) == 0)
+                                return json_doc_error(doc, a->children[0].key_offset, ret_error,
+                                                      "duplicate attribute \"%s\"", a->children[0].key);
+                r = idxd_definition_add_attr(d, a->children[0].key, value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+
+int idxd_definition_from_json(const char *filename, const char *text, size_t length,
+                              IdxdDefinition **ret, char **ret_error) {
+        static const char *const keys[] = { "version", "uuid", "parent", "type", "domain", "persistent",
+                                            "autostart", "origin", "pool", "attrs", NULL };
+        _cleanup_(json_doc_freep) JsonDoc *doc = NULL;
+        _cleanup_(idxd_definition_freep) IdxdDefinition *d = NULL;
+        const char *uuid, *parent, *type, *domain = NULL, *origin = "cli", *pool = NULL;
+        const JsonNode *attrs = NULL;
+        int64_t version = STORE_FORMAT_VERSION;
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        r = json_doc_parse(filename, text, length, &doc, ret_error);
+        if (r < 0)
+                return r;
+        r = json_doc_check_object(doc, &doc->root, "definition", keys, ret_error);
+        if (r < 0)
+                return r;
+
+        r = json_doc_get_int(doc, &doc->root, "version", 1, STORE_FORMAT_VERSION, &version, ret_error);
+        if (r < 0)
+                return r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->persistent = true;
+
+        r = json_doc_need_string(doc, &doc->root, "definition", "uuid", &uuid, ret_error);
+        if (r < 0)
+                return r;
+        if (idxd_uuid_parse(uuid, &d->uuid) < 0)
+                return json_doc_error(doc, json_node_member(&doc->root, "uuid")->offset, ret_error,
+                                      "\"uuid\" is not a valid UUID: \"%s\"", uuid);
+        idxd_uuid_format(&d->uuid, d->uuid_string);
+
+        r = json_doc_need_string(doc, &doc->root, "definition", "parent", &parent, ret_error);
+        if (r < 0)
+                return r;
+        if (!idxd_sysfs_name_valid(parent))
+                return json_doc_error(doc, json_node_member(&doc->root, "parent")->offset, ret_error,
+                                      "\"parent\" is not a parent name: \"%s\"", parent);
+        r = json_doc_need_string(doc, &doc->root, "definition", "type", &type, ret_error);
+        if (r < 0)
+                return r;
+        if (!idxd_sysfs_name_valid(type))
+                return json_doc_error(doc, json_node_member(&doc->root, "type")->offset, ret_error,
+                                      "\"type\" is not a type id: \"%s\"", type);
+        r = json_doc_get_string(doc, &doc->root, "domain", &domain, ret_error);
+        if (r < 0)
+                return r;
+        if (domain && !*domain)
+                domain = NULL;
+        r = json_doc_get_bool(doc, &doc->root, "persistent", &d->persistent, ret_error);
+        if (r < 0)
+                return r;
+        r = json_doc_get_bool(doc, &doc->root, "autostart", &d->autostart, ret_error);
+        if (r < 0)
+                return r;
+        r = json_doc_get_string(doc, &doc->root, "origin", &origin, ret_error);
+        if (r < 0)
+                return r;
+        r = idxd_origin_from_string(origin);
+        if (r < 0)
+                return json_doc_error(doc, json_node_member(&doc->root, "origin")->offset, ret_error,
+                                      "\"origin\" must be \"cli\", \"policy\" or \"mdevctl\", not \"%s\"", origin);
+        d->origin = r;
+        r = json_doc_get_string(doc, &doc->root, "pool", &pool, ret_error);
+        if (r < 0)
+                return r;
+
+        r = json_doc_get_array(doc, &doc->root, "attrs", &attrs, ret_error);
+        if (r < 0)
+                return r;
+        if (attrs) {
+                r = idxd_parse_attrs(doc, attrs, d, ret_error);
+                if (r < 0)
+                        return r;
+        }
+
+        d->parent = strdup(parent);
+        d->type = strdup(type);
+        if (!d->parent || !d->type)
+                return -ENOMEM;
+        if (domain && !(d->domain = strdup(domain)))
+                return -ENOMEM;
+        if (pool && !(d->pool = strdup(pool)))
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int idxd_read_file(const char *path, char **ret, size_t *ret_length) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, allocated = 0;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+
+        for (;;) {
+                ssize_t k;
+
+                if (allocated - n < 4096) {
+                        size_t m = allocated ? allocated * 2 : 4096;
+                        char *b;
+
+                        if (m > IDXD_READ_FILE_MAX + 1)
+                                m = IDXD_READ_FILE_MAX + 1;
+                        if (m <= n)
+                                return -EFBIG;
+                        b = realloc(buf, m + 1);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        allocated = m;
+                }
+                k = read(fd, buf + n, allocated - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n > IDXD_READ_FILE_MAX)
+                        return -EFBIG;
+        }
+        if (!buf && !(buf = malloc(1)))
+                return -ENOMEM;
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_length = n;
+        return 0;
+}
+
+static int fsync_directory_of(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -1;
+
+        if (!copy)
+                return -ENOMEM;
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fsync(fd) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int write_all(int fd, const char *text, size_t length) {
+        while (length > 0) {
+                ssize_t k = write(fd, text, length);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                text += k;
+                length -= (size_t) k;
+        }
+        return 0;
+}
+
+int idxd_write_file_atomic(const char *path, const char *text, size_t length, unsigned mode) {
+        _cleanup_free_ char *copy = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        char *slash;
+        int r;
+
+        /* ".<name>.XXXXXX" next to the target: the rename stays in one file system. */
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        slash = strrchr(copy, '/');
+        if (slash) {
+                *slash = 0;
+                r = asprintf(&tmp, "%s/.%s.XXXXXX", copy, slash + 1);
+        } else
+                r = asprintf(&tmp, ".%s.XXXXXX", copy);
+        if (r < 0)
+                return -ENOMEM;
+
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        r = write_all(fd, text, length);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = negative_errno();
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r >= 0 && close(TAKE_FD(fd)) < 0)
+                r = negative_errno();
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        return fsync_directory_of(path);
+}
+
+static int store_dir(const char *state_dir, char **ret) {
+        return asprintf(ret, "%s/" IDXD_STORE_SUBDIR, state_dir) < 0 ? -ENOMEM : 0;
+}
+
+static int store_path(const char *state_dir, const IdxdUuid *uuid, char **ret) {
+        char s[IDXD_UUID_STRING_MAX];
+
+        return asprintf(ret, "%s/" IDXD_STORE_SUBDIR "/%s.json", state_dir, idxd_uuid_format(uuid, s)) < 0 ?
+                -ENOMEM : 0;
+}
+
+static int mkdir_exists_ok(const char *path) {
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
+int idxd_store_save(const char *state_dir, const IdxdDefinition *d) {
+        _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
+        int r;
+
+        r = store_dir(state_dir, &dir);
+        if (r < 0)
+                return r;
+        r = mkdir_exists_ok(state_dir);
+        if (r < 0)
+                return r;
+        r = mkdir_exists_ok(dir);
+        if (r < 0)
+                return r;
+        r = store_path(state_dir, &d->uuid, &path);
+        if (r < 0)
+                return r;
+        r = idxd_definition_to_json(d, &text);
+        if (r < 0)
+                return r;
+        return idxd_write_file_atomic(path, text, strlen(text), 0644);
+}
+
+int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = store_path(state_dir, uuid, &path);
+        if (r < 0)
+                return r;
+        if (unlink(path) < 0)
+                return negative_errno();
+        return fsync_directory_of(path);
+}
+
+void idxd_store_load_done(IdxdStoreLoad *l) {
+        for (size_t i = 0; i < l->n_definitions; i++)
+                idxd_definition_free(l->definitions[i]);
+        for (size_t i = 0; i < l->n_errors; i++)
+                free(l->errors[i]);
+        free(l->definitions);
+        free(l->errors);
+        *l = (IdxdStoreLoad) {};
+}
+
+static int push_error(IdxdStoreLoad *l, char *msg) {
+        char **e;
+
+        if (!msg)
+                return -ENOMEM;
+        e = reallocarray(l->errors, l->n_errors + 1, sizeof(char *));
+        if (!e) {
+                free(msg);
+                return -ENOMEM;
+        }
+        l->errors = e;
+        l->errors[l->n_errors++] = msg;
+        return 0;
+}
+
+static int push_errorf(IdxdStoreLoad *l, const char *path, const char *what) {
+        char *msg;
+
+        if (asprintf(&msg, "%s: %s", path, what) < 0)
+                return -ENOMEM;
+        return push_error(l, msg);
+}
+
+static int compare_definitions(const void *a, const void *b) {
+        const IdxdDefinition *x = *(IdxdDefinition *const *) a, *y = *(IdxdDefinition *const *) b;
+
+        return idxd_uuid_compare(&x->uuid, &y->uuid);
+}
+
+/* "<lower-case uuid>.json"; anything else in the directory is not ours (temp files start with '.'). */
+static bool definition_file_name(const char *name, char ret_uuid[static IDXD_UUID_STRING_MAX]) {
+        char canonical[IDXD_UUID_STRING_MAX];
+        size_t n = strlen(name);
+
+        if (n != IDXD_UUID_STRING_MAX - 1 + 5 || strcmp(name + n - 5, ".json") != 0)
+                return false;
+        memcpy(ret_uuid, name, IDXD_UUID_STRING_MAX - 1);
+        ret_uuid[IDXD_UUID_STRING_MAX - 1] = 0;
+        /* Only the canonical lower-case name, so one UUID cannot have two files. */
+        return idxd_uuid_normalize(ret_uuid, canonical) == 0 && strcmp(canonical, ret_uuid) == 0;
+}
+
+static int load_one(IdxdStoreLoad *l, const char *dir, const char *name, const char *uuid) {
+        _cleanup_(idxd_definition_freep) IdxdDefinition *d = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        IdxdDefinition **defs;
+        char *error = NULL;
+        size_t length;
+        int r;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        r = idxd_read_file(path, &text, &length);
+        if (r < 0)
+                return push_errorf(l, path, strerror(-r));
+        r = idxd_definition_from_json(path, text, length, &d, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return push_error(l, error ? error : strdup(path));
+        if (strcmp(d->uuid_string, uuid) != 0)
+                return push_errorf(l, path, "\"uuid\" does not match the file name");
+
+        defs = reallocarray(l->definitions, l->n_definitions + 1, sizeof(IdxdDefinition *));
+        if (!defs)
+                return -ENOMEM;
+        l->definitions = defs;
+        l->definitions[l->n_definitions++] = TAKE_PTR(d);
+        return 0;
+}
+
+int idxd_store_load(const char *state_dir, IdxdStoreLoad *ret) {
+        _cleanup_free_ char *dir = NULL;
+        IdxdStoreLoad l = {};
+        struct dirent *de;
+        DIR *dh;
+        int r = 0;
+
+        r = store_dir(state_dir, &dir);
+        if (r < 0)
+                return r;
+        dh = opendir(dir);
+        if (!dh) {
+                if (errno == ENOENT) {
+                        *ret = l;
+                        return 0;
+                }
+                return negative_errno();
+        }
+        while ((errno = 0, de = readdir(dh))) {
+                char uuid[IDXD_UUID_STRING_MAX];
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (!definition_file_name(de->d_name, uuid)) {
+                        _cleanup_free_ char *path = NULL;
+
+                        r = asprintf(&path, "%s/%s", dir, de->d_name) < 0 ? -ENOMEM :
+                                push_errorf(&l, path, "not a definition file name (<uuid>.json), ignored");
+                        if (r < 0)
+                                break;
+                        continue;
+                }
+                r = load_one(&l, dir, de->d_name, uuid);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && errno != 0)
+                r = negative_errno();
+        closedir(dh);
+        if (r < 0) {
+                idxd_store_load_done(&l);
+                return r;
+        }
+        if (l.n_definitions > 1)
+                qsort(l.definitions, l.n_definitions, sizeof(IdxdDefinition *), compare_definitions);
+        *ret = l;
+        return 0;
+}

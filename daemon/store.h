@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Persistent mdev definitions: one JSON file per definition,
+ * <state_dir>/mdevs/<uuid>.json (docs/config.md, "State directory").
+ * Encoding and decoding are pure; idxd_store_*() do the file I/O, writes are
+ * atomic (temp file, fsync, rename, fsync of the directory).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "macro.h"
+#include "uuid.h"
+
+#define IDXD_STORE_SUBDIR "mdevs"
+/* Larger files are not ours: refuse rather than read them into memory. */
+#define IDXD_READ_FILE_MAX (16u * 1024 * 1024)
+
+typedef enum IdxdOrigin {
+        IDXD_ORIGIN_CLI,        /* made through CreateMdev(s) */
+        IDXD_ORIGIN_POLICY,     /* made by the policy solver */
+        IDXD_ORIGIN_MDEVCTL,    /* imported from /etc/mdevctl.d */
+        _IDXD_ORIGIN_MAX,
+} IdxdOrigin;
+
+typedef struct IdxdAttr {
+        char *name;
+        char *value;
+} IdxdAttr;
+
+typedef struct IdxdDefinition {
+        IdxdUuid uuid;
+        char uuid_string[IDXD_UUID_STRING_MAX];
+        char *parent;
+        char *type;             /* full type id */
+        char *domain;           /* NULL when none */
+        bool persistent;
+        bool autostart;
+        IdxdOrigin origin;
+        char *pool;             /* policy-made only: the pool it came from */
+        IdxdAttr *attrs;        /* written to the mdev's sysfs attributes in this order */
+        size_t n_attrs;
+} IdxdDefinition;
+
+const char *idxd_origin_to_string(IdxdOrigin o);
+int idxd_origin_from_string(const char *s);
+
+IdxdDefinition *idxd_definition_free(IdxdDefinition *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(IdxdDefinition *, idxd_definition_free);
+int idxd_definition_add_attr(IdxdDefinition *d, const char *name, const char *value);
+
+/* Pure: the file's JSON text (pretty, ends in a newline). */
+int idxd_definition_to_json(const IdxdDefinition *d, char **ret);
+/* Pure: -EBADMSG with "file:line:column: message" for any error. */
+int idxd_definition_from_json(const char *filename, const char *text, size_t length,
+                              IdxdDefinition **ret, char **ret_error);
+
+/* A file name sysfs could hold: 1-255 bytes, no '/', no control characters, not "." or "..". */
+bool idxd_sysfs_name_valid(const char *s);
+
+/* Reads an "attrs" array (ordered single-key objects, mdevctl's format) into d. */
+struct JsonDoc;
+struct JsonNode;
+int idxd_parse_attrs(const struct JsonDoc *doc, const struct JsonNode *attrs, IdxdDefinition *d, char **ret_error);
+
+/* Reads a whole file (at most IDXD_READ_FILE_MAX bytes, else -EFBIG); *ret is NUL-terminated. */
+int idxd_read_file(const char *path, char **ret, size_t *ret_length);
+/* Writes a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
+int idxd_write_file_atomic(const char *path, const char *text, size_t length, unsigned mode);
+
+/* Saves (creates or replaces) a definition under state_dir; creates the mdevs/ directory. */
+int idxd_store_save(const char *state_dir, const IdxdDefinition *d);
+/* Removes a definition; -ENOENT if there is none. */
+int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid);
+
+typedef struct IdxdStoreLoad {
+        IdxdDefinition **definitions;   /* sorted by UUID */
+        size_t n_definitions;
+        char **errors;                  /* one message per file that could not be used */
+        size_t n_errors;
+} IdxdStoreLoad;
+
+void idxd_store_load_done(IdxdStoreLoad *l);
+
+/*
+ * Loads every definition. A corrupt or unreadable file is reported in
+ * l->errors, left in place and skipped; the others load. Returns 0 (also when
+ * the directory does not exist yet), or -errno when the directory itself
+ * cannot be read.
+ */
+int idxd_store_load(const char *state_dir, IdxdStoreLoad *ret);
