@@ -76,6 +76,8 @@ remove_all() {
 val() { cat "$1" 2>/dev/null || echo "(missing $1)"; }
 load() { insmod "$kmod" "$@"; }
 unload() { remove_all; rmmod idxd_mdev; }
+# Each check that loads the module starts from none, whatever came before.
+fresh() { if lsmod | grep -q '^idxd_mdev '; then unload; fi; }
 
 # ---- module load ----
 
@@ -123,6 +125,7 @@ check "parent attributes ims_size, ims_available (read-only)" t_parent_attrs
 
 t_accounting() {
 	local a b c u1 u2 v1 v2 err
+	remove_all
 	u1=$(uuid 1)
 	u2=$(uuid 2)
 	a=$(val "$parent/ims_available")
@@ -163,6 +166,7 @@ create_until_full() {
 
 t_exhaust_wq() {
 	local out avail u
+	remove_all
 	out=$(create_until_full "$dwq" 100)
 	expect "dwq mdevs created" "${out%% *}" 6
 	case "$out" in *"No space left on device"*) ;; *) fail "7th dwq create: ${out#* }" ;; esac
@@ -187,6 +191,7 @@ check "WQ exhaustion: create past available_instances fails with ENOSPC, counts 
 
 t_churn() {
 	local i u t err
+	remove_all
 	for ((i = 0; i < cycles; i++)); do
 		u=$(uuid $((1000 + i)))
 		if ((i % 2)); then t=$dwq; else t=$swq; fi
@@ -200,6 +205,7 @@ check "$cycles create/remove cycles end with ims_available == ims_size" t_churn
 
 # ---- VFIO user ----
 
+remove_all
 u_vfio=$(uuid 9001)
 create "$dwq" "$u_vfio" >/dev/null
 check "VFIO client selftest (config, registers, 5 opcodes, interrupts)" \
@@ -275,6 +281,7 @@ check "module unload is refused while a VFIO user holds an mdev" t_unload_busy
 # ---- unload / reload ----
 
 t_unload_with_mdevs() {
+	lsmod | grep -q '^idxd_mdev ' || load sim_devices=2
 	create "$dwq" "$(uuid 9101)" >/dev/null || fail "create"
 	create "$swq" "$(uuid 9102)" >/dev/null || fail "create"
 	create "$sysplat/idxd_sim.1/mdev_supported_types/idxd_mdev-dsa-1swq-v1" \
@@ -288,6 +295,7 @@ check "module unload with mdevs present tears them down" t_unload_with_mdevs
 
 t_ims_exhaust() {
 	local out
+	fresh
 	load sim_devices=1 ims_size=7 || fail "insmod ims_size=7"
 	expect "ims_size" "$(val "$parent/ims_size")" 7
 	expect "dwq available (7 / 3)" "$(val "$dwq/available_instances")" 2
@@ -304,6 +312,7 @@ t_ims_exhaust() {
 check "IMS exhaustion: available_instances 0 and ENOSPC while WQs are free" t_ims_exhaust
 
 t_bad_params() {
+	fresh
 	! load sim_devices=1 sim_wqs=0 2>/dev/null || { rmmod idxd_mdev; fail "sim_wqs=0 accepted"; }
 	! load sim_devices=1 ims_size=0 2>/dev/null || { rmmod idxd_mdev; fail "ims_size=0 accepted"; }
 	! load sim_devices=1 sim_swqs=9 2>/dev/null || { rmmod idxd_mdev; fail "sim_swqs > sim_wqs accepted"; }
@@ -312,6 +321,7 @@ t_bad_params() {
 check "invalid module parameters are refused" t_bad_params
 
 t_reload() {
+	fresh
 	load sim_devices=2 || fail "reload"
 	expect "ims_available" "$(val "$parent/ims_available")" 4096
 	expect "dwq available" "$(val "$dwq/available_instances")" 6
