@@ -8,10 +8,12 @@
  * masked entry is remembered and delivered on unmask. Delivery of an entry
  * is the eventfd that userspace bound to the guest MSI-X vector it backs.
  *
- * With 6.2+ a hardware backend maps this onto pci_create_ims_domain():
- * ims_alloc() -> msi_domain_alloc_irq_at(), ims_write_msg() -> the domain's
- * irq_write_msi_msg(), ims_mask()/ims_unmask() -> irq_mask()/irq_unmask(),
- * ims_fire() -> the device raising the interrupt itself.
+ * With 6.2+ a hardware backend maps this onto the IMS domain made by
+ * pci_create_ims_domain(): ims_alloc()/ims_free() -> pci_ims_alloc_irq()/
+ * pci_ims_free_irq(), ims_write_msg() -> the template chip's
+ * irq_write_msi_msg(), ims_mask()/ims_unmask() -> its irq_mask()/
+ * irq_unmask(), ims_fire() -> the device itself, delivered to the eventfd
+ * by the host's handler of that interrupt (docs/kernel.md).
  */
 #ifndef IDXD_MDEV_IMS_H
 #define IDXD_MDEV_IMS_H

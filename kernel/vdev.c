@@ -638,6 +638,9 @@ static int vdev_set_req(struct idxd_vdev *vdev, const struct vfio_irq_set *hdr,
 	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
 	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
+	/* count 0 only with DATA_NONE (unbind); there is no payload then */
+	if (!hdr->count && dtype != VFIO_IRQ_SET_DATA_NONE)
+		return -EINVAL;
 	if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
 		fd = *(const s32 *)data;
 		if (fd >= 0) {

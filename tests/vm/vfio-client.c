@@ -900,6 +900,34 @@ static int cmd_bad_desc(struct dev *d)
 	ret = wr(d, VFIO_PCI_ROM_REGION_INDEX * (1ull << 40), 0, junk, 4);
 	result(ret == -EINVAL, "write to a region without backing rejected",
 	       "returned %d", ret);
+	{
+		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = 99 };
+		int32_t badfd = 1000, one = 1;
+		uint32_t ev = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+
+		ret = set_irqs(d, VFIO_PCI_REQ_IRQ_INDEX, ev, 0, 0, NULL, 0);
+		result(ret == -EINVAL, "request eventfd with count 0 rejected",
+		       "returned %d", ret);
+		ret = set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX, ev, 0, 1, &badfd, 4);
+		result(ret == -EBADF, "bad eventfd rejected", "returned %d", ret);
+		ret = set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX,
+			       VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+			       d->nr_vectors, 1, NULL, 0);
+		result(ret == -EINVAL, "vector past the table rejected",
+		       "returned %d", ret);
+		ret = set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX,
+			       VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+			       0, 1, NULL, 0);
+		result(ret == -EINVAL, "INTx rejected", "returned %d", ret);
+		ret = set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX,
+			       VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
+			       0, 1, &one, 4);
+		result(ret == -EINVAL, "mask with an eventfd rejected",
+		       "returned %d", ret);
+		ret = ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &ri) ? -errno : 0;
+		result(ret == -EINVAL, "region index 99 rejected", "returned %d",
+		       ret);
+	}
 	/* all-ones everywhere in the register file must not upset the host */
 	for (ret = 0; ret < 0x800; ret += 4)
 		if (ret != REG_CMD)
