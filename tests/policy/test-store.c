@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "store.h"
+
+#define UUID_A "c010257f-57d9-5628-8a3f-3451dea404ed"
+#define UUID_B "00000000-0000-4000-8000-00000000000b"
+#define SKIP_CHILD 77
+
+static IdxdDefinition *make_definition(const char *uuid, const char *domain) {
+        IdxdDefinition *d = calloc(1, sizeof(*d));
+
+        assert_non_null(d);
+        assert_int_equal(idxd_uuid_parse(uuid, &d->uuid), 0);
+        idxd_uuid_format(&d->uuid, d->uuid_string);
+        d->parent = strdup("idxd_sim.0");
+        d->type = strdup("idxd_mdev-dsa-1swq-v1");
+        d->domain = domain ? strdup(domain) : NULL;
+        d->persistent = true;
+        d->autostart = true;
+        d->origin = IDXD_ORIGIN_POLICY;
+        d->pool = strdup("dsa");
+        assert_int_equal(idxd_definition_add_attr(d, "zeta", "1"), 0);
+        assert_int_equal(idxd_definition_add_attr(d, "alpha", "two words"), 0);
+        return d;
+}
+
+static int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static char *make_dir(void) {
+        char *dir = strdup("/tmp/test-store-XXXXXX");
+
+        assert_non_null(dir);
+        assert_non_null(mkdtemp(dir));
+        return dir;
+}
+
+static void remove_dir(char *dir) {
+        char *cmd = NULL;
+
+        assert_true(asprintf(&cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        free(dir);
+}
+
+static void write_text(const char *dir, const char *name, const char *text) {
+        char *path = NULL;
+        FILE *f;
+
+        assert_true(asprintf(&path, "%s/mdevs/%s", dir, name) > 0);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        free(path);
+}
+
+static size_t count_files(const char *dir) {
+        struct dirent *de;
+        size_t n = 0;
+        DIR *d = opendir(dir);
+
+        assert_non_null(d);
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.' || (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0);
+        closedir(d);
+        return n;
+}
+
+static void test_json_round_trip(void **state) {
+        IdxdDefinition *d = make_definition(UUID_A, "vm1"), *again = NULL;
+        char *json = NULL, *json2 = NULL, *error = NULL;
+
+        assert_int_equal(idxd_definition_to_json(d, &json), 0);
+        assert_non_null(strstr(json, "\"uuid\": \"" UUID_A "\""));
+        assert_non_null(strstr(json, "\"origin\": \"policy\""));
+        assert_int_equal(idxd_definition_from_json("d.json", json, strlen(json), &again, &error), 0);
+        assert_null(error);
+        assert_string_equal(again->uuid_string, UUID_A);
+        assert_string_equal(again->parent, "idxd_sim.0");
+        assert_string_equal(again->type, "idxd_mdev-dsa-1swq-v1");
+        assert_string_equal(again->domain, "vm1");
+        assert_string_equal(again->pool, "dsa");
+        assert_int_equal(again->origin, IDXD_ORIGIN_POLICY);
+        assert_true(again->persistent);
+        assert_true(again->autostart);
+        /* attrs keep their order */
+        assert_int_equal(again->n_attrs, 2);
+        assert_string_equal(again->attrs[0].name, "zeta");
+        assert_string_equal(again->attrs[1].name, "alpha");
+        assert_string_equal(again->attrs[1].value, "two words");
+        assert_int_equal(idxd_definition_to_json(again, &json2), 0);
+        assert_string_equal(json, json2);
+        free(json);
+        free(json2);
+        idxd_definition_free(d);
+        idxd_definition_free(again);
+}
+
+static void expect_definition_error(const char *text, const char *expected) {
+        IdxdDefinition *d = NULL;
+        char *error = NULL;
+
+        assert_int_equal(idxd_definition_from_json("d.json", text, strlen(text), &d, &error), -EBADMSG);
+        assert_null(d);
+        assert_string_equal(error, expected);
+        free(error);
+}
+
+static void test_json_errors(void **state) {
+        expect_definition_error("{\"uuid\": \"nope\", \"parent\": \"p\", \"type\": \"t\"}",
+                                "d.json:1:10: \"uuid\" is not a valid UUID: \"nope\"");
+        expect_definition_error("{\"uuid\": \"" UUID_A "\", \"type\": \"t\"}",
+                                "d.json:1:1: definition is missing required key \"parent\"");
+        expect_definition_error("{\"uuid\": \"" UUID_A "\", \"parent\": \"../x\", \"type\": \"t\"}",
+                                "d.json:1:60: \"parent\" is not a parent name: \"../x\"");
+        expect_definition_error("{\"uuid\": \"" UUID_A "\", \"parent\": \"p\", \"type\": \"t\", \"origin\": \"me\"}",
+                                "d.json:1:88: \"origin\" must be \"cli\", \"policy\" or \"mdevctl\", not \"me\"");
+        expect_definition_error("{\"version\": 2}", "d.json:1:13: \"version\" must be between 1 and 1, not 2");
+        expect_definition_error("{\"uuid\": \"" UUID_A "\", \"parent\": \"p\", \"type\": \"t\", \"attrs\": [{\"a\": 1}]}",
+                                "d.json:1:94: \"a\" must be a string, not an integer");
+        expect_definition_error("{\"uuid\": \"" UUID_A "\", \"parent\": \"p\", \"type\": \"t\", \"attrs\": [{\"a\": \"1\"}, {\"a\": \"2\"}]}",
+                                "d.json:1:101: duplicate attribute \"a\"");
+}
+
+static void test_save_load(void **state) {
+        char *dir = make_dir(), *mdevs = NULL, *path = NULL;
+        IdxdDefinition *a = make_definition(UUID_A, "vm1"), *b = make_definition(UUID_B, NULL);
+        IdxdStoreLoad l = {};
+        struct stat st;
+
+        /* nothing saved yet: an empty result, not an error */
+        assert_int_equal(idxd_store_load(dir, &l), 0);
+        assert_int_equal(l.n_definitions, 0);
+        idxd_store_load_done(&l);
+
+        assert_int_equal(idxd_store_save(dir, b), 0);
+        assert_int_equal(idxd_store_save(dir, a), 0);
+        /* replacing is atomic and leaves no temp file */
+        free(a->domain);
+        a->domain = strdup("vm9");
+        assert_int_equal(idxd_store_save(dir, a), 0);
+
+        assert_true(asprintf(&mdevs, "%s/mdevs", dir) > 0);
+        assert_int_equal(count_files(mdevs), 2);
+        assert_true(asprintf(&path, "%s/" UUID_A ".json", mdevs) > 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0644);
+
+        assert_int_equal(idxd_store_load(dir, &l), 0);
+        assert_int_equal(l.n_errors, 0);
+        assert_int_equal(l.n_definitions, 2);
+        /* sorted by UUID */
+        assert_string_equal(l.definitions[0]->uuid_string, UUID_B);
+        assert_null(l.definitions[0]->domain);
+        assert_string_equal(l.definitions[1]->domain, "vm9");
+        idxd_store_load_done(&l);
+
+        assert_int_equal(idxd_store_remove(dir, &b->uuid), 0);
+        assert_int_equal(idxd_store_remove(dir, &b->uuid), -ENOENT);
+        assert_int_equal(count_files(mdevs), 1);
+
+        free(mdevs);
+        free(path);
+        idxd_definition_free(a);
+        idxd_definition_free(b);
+        remove_dir(dir);
+}
+
+static void test_corrupt_files(void **state) {
+        char *dir = make_dir(), *expected = NULL;
+        IdxdDefinition *a = make_definition(UUID_A, "vm1");
+        IdxdStoreLoad l = {};
+
+        assert_int_equal(idxd_store_save(dir, a), 0);
+        write_text(dir, UUID_B ".json", "{\"uuid\": \"" UUID_B "\", \"parent\":");
+        write_text(dir, "00000000-0000-4000-8000-00000000000c.json", "{\"uuid\": \"" UUID_B "\", \"parent\": \"p\", \"type\": \"t\"}");
+        write_text(dir, "00000000-0000-4000-8000-00000000000D.json", "{}");
+        write_text(dir, "notes.txt", "hello");
+        write_text(dir, ".x.json.AbCdEf", "a temp file of an interrupted write");
+
+        assert_int_equal(idxd_store_load(dir, &l), 0);
+        assert_int_equal(l.n_definitions, 1);
+        assert_string_equal(l.definitions[0]->uuid_string, UUID_A);
+        assert_int_equal(l.n_errors, 4);
+        /* readdir order is arbitrary: sort the messages */
+        qsort(l.errors, l.n_errors, sizeof(char *), strcmp_ptr);
+        assert_true(asprintf(&expected, "%s/mdevs/" UUID_B ".json:1:59: unexpected end of file (truncated JSON)", dir) > 0);
+        assert_string_equal(l.errors[1], expected);
+        free(expected);
+        assert_true(asprintf(&expected, "%s/mdevs/00000000-0000-4000-8000-00000000000c.json: \"uuid\" does not match the file name", dir) > 0);
+        assert_string_equal(l.errors[2], expected);
+        free(expected);
+        assert_true(asprintf(&expected, "%s/mdevs/00000000-0000-4000-8000-00000000000D.json: not a definition file name (<uuid>.json), ignored", dir) > 0);
+        assert_string_equal(l.errors[0], expected);
+        free(expected);
+        idxd_store_load_done(&l);
+
+        /* the corrupt file is still there for a human to look at */
+        assert_true(asprintf(&expected, "%s/mdevs/" UUID_B ".json", dir) > 0);
+        assert_int_equal(access(expected, F_OK), 0);
+        free(expected);
+
+        idxd_definition_free(a);
+        remove_dir(dir);
+}
+
+/* Runs fn in a child (a private mount namespace, maybe another user) and returns the errno it reports. */
+static int in_child(int (*fn)(const char *dir), const char *dir) {
+        int status;
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int r = fn(dir);
+
+                _exit(r == SKIP_CHILD ? SKIP_CHILD : r < 0 ? -r : 0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+static int save_as_nobody(const char *dir) {
+        IdxdDefinition *d = make_definition(UUID_A, "vm1");
+
+        if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+                return SKIP_CHILD;
+        return idxd_store_save(dir, d);
+}
+
+static int save_on_readonly_mount(const char *dir) {
+        IdxdDefinition *d = make_definition(UUID_A, "vm1");
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", dir, "tmpfs", MS_RDONLY, NULL) < 0)
+                return SKIP_CHILD;
+        return idxd_store_save(dir, d);
+}
+
+static int save_on_full_mount(const char *dir) {
+        IdxdDefinition *d = make_definition(UUID_A, "vm1");
+        char *big = malloc(256 * 1024), *tmp = NULL;
+        int r;
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", dir, "tmpfs", 0, "size=64k") < 0)
+                return SKIP_CHILD;
+        memset(big, 'x', 256 * 1024 - 1);
+        big[256 * 1024 - 1] = 0;
+        (void) idxd_definition_add_attr(d, "big", big);
+        r = idxd_store_save(dir, d);
+        /* a failed write leaves no temp file behind */
+        if (asprintf(&tmp, "%s/mdevs", dir) < 0 || count_files(tmp) != 0)
+                return -EEXIST;
+        return r;
+}
+
+static void test_write_errors(void **state) {
+        char *dir = make_dir(), *mdevs = NULL;
+        int r;
+
+        assert_true(asprintf(&mdevs, "%s/mdevs", dir) > 0);
+        assert_int_equal(mkdir(mdevs, 0755), 0);
+        assert_int_equal(chmod(mdevs, 0555), 0);
+        r = in_child(save_as_nobody, dir);
+        if (r != SKIP_CHILD)
+                assert_int_equal(r, EACCES);
+        assert_int_equal(chmod(mdevs, 0755), 0);
+
+        r = in_child(save_on_readonly_mount, dir);
+        if (r == SKIP_CHILD)
+                print_message("no mount namespace: EROFS and ENOSPC not tested\n");
+        else {
+                assert_int_equal(r, EROFS);
+                assert_int_equal(in_child(save_on_full_mount, dir), ENOSPC);
+        }
+        free(mdevs);
+        remove_dir(dir);
+}
+
+static void test_read_file(void **state) {
+        char *text = NULL;
+        size_t n;
+
+        assert_int_equal(idxd_read_file("/nonexistent", &text, &n), -ENOENT);
+        assert_int_equal(idxd_read_file("/tmp", &text, &n), -EISDIR);
+        assert_int_equal(idxd_read_file("/dev/null", &text, &n), -EBADFD);
+        assert_string_equal(idxd_origin_to_string(IDXD_ORIGIN_MDEVCTL), "mdevctl");
+        assert_int_equal(idxd_origin_from_string("cli"), IDXD_ORIGIN_CLI);
+        assert_int_equal(idxd_origin_from_string("x"), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_json_round_trip),
+                cmocka_unit_test(test_json_errors),
+                cmocka_unit_test(test_save_load),
+                cmocka_unit_test(test_corrupt_files),
+                cmocka_unit_test(test_write_errors),
+                cmocka_unit_test(test_read_file),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
