@@ -34,6 +34,7 @@ static void line_column(const char *text, size_t length, size_t offset,
         *ret_column = column;
 }
 
+_printf_(6, 0)
 static int verror(const char *filename, const char *text, size_t length, size_t offset,
                   char **ret_error, const char *fmt, va_list ap) {
         _cleanup_free_ char *msg = NULL;
