@@ -177,6 +177,8 @@ static int scan_string(Scanner *s, char **ret, size_t *ret_len) {
         while (s->pos < n && t[s->pos] != '"') {
                 unsigned cp, lo;
 
+                if ((unsigned char) t[s->pos] < 0x20)
+                        return scan_fail(s, s->pos, "invalid JSON: control character in string (write it as an escape)");
                 if (t[s->pos] != '\\') {
                         out[len++] = t[s->pos++];
                         continue;
@@ -222,6 +224,45 @@ static int scan_string(Scanner *s, char **ret, size_t *ret_len) {
 
 static int scan_value(Scanner *s, JsonNode *node, json_object *value, unsigned depth);
 
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+/* true, false, null or an RFC 8259 number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool literal_valid(const char *t, size_t n) {
+        size_t i = 0;
+
+        if ((n == 4 && memcmp(t, "true", 4) == 0) || (n == 5 && memcmp(t, "false", 5) == 0) ||
+            (n == 4 && memcmp(t, "null", 4) == 0))
+                return true;
+        if (i < n && t[i] == '-')
+                i++;
+        if (i < n && t[i] == '0')
+                i++;
+        else if (i < n && t[i] >= '1' && t[i] <= '9')
+                while (i < n && is_digit(t[i]))
+                        i++;
+        else
+                return false;
+        if (i < n && t[i] == '.') {
+                i++;
+                if (i == n || !is_digit(t[i]))
+                        return false;
+                while (i < n && is_digit(t[i]))
+                        i++;
+        }
+        if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+                i++;
+                if (i < n && (t[i] == '+' || t[i] == '-'))
+                        i++;
+                if (i == n || !is_digit(t[i]))
+                        return false;
+                while (i < n && is_digit(t[i]))
+                        i++;
+        }
+        return i == n;
+}
+
 static int add_child(JsonNode *parent, size_t *allocated, JsonNode **ret) {
         if (parent->n_children == *allocated) {
                 size_t m = *allocated ? *allocated * 2 : 4;
@@ -255,6 +296,8 @@ static int scan_object(Scanner *s, JsonNode *node, json_object *value, unsigned 
 
                 skip_space(s);
                 key_offset = s->pos;
+                if (!peek(s, '"'))
+                        return scan_fail(s, s->pos, "invalid JSON: expected a double-quoted key");
                 r = scan_string(s, &key, &key_len);
                 if (r < 0)
                         return r;
@@ -370,8 +413,11 @@ static int scan_value(Scanner *s, JsonNode *node, json_object *value, unsigned d
         default:
                 while (s->pos < s->doc->length && !strchr(" \t\r\n,]}", t[s->pos]))
                         s->pos++;
-                if (s->pos == node->offset)
-                        return scan_fail(s, s->pos, "expected a value");
+                /* json-c also takes NaN, Infinity and "1."; JSON does not. */
+                if (!literal_valid(t + node->offset, s->pos - node->offset))
+                        return json_doc_error(s->doc, node->offset, s->ret_error, "invalid JSON: not a JSON value: %.*s",
+                                              (int) (s->pos - node->offset > LITERAL_QUOTE_MAX ? LITERAL_QUOTE_MAX :
+                                                     s->pos - node->offset), t + node->offset);
         }
         if (r < 0)
                 return r;

@@ -46,7 +46,13 @@ static void test_syntax_errors(void **state) {
         expect_error("{} x", "f.json:1:4: invalid JSON: unexpected character");
         /* json-c notices the bad number at the byte after it. */
         expect_error("{\"a\": 01}", "f.json:1:9: invalid JSON: number expected");
-        expect_error("{'a': 1}", "f.json:1:2: expected a string");
+        /* json-c takes these; JSON does not, and neither do we */
+        expect_error("{'a': 1}", "f.json:1:2: invalid JSON: expected a double-quoted key");
+        expect_error("{\"a\": NaN}", "f.json:1:7: invalid JSON: not a JSON value: NaN");
+        expect_error("{\"a\": [-Infinity]}", "f.json:1:8: invalid JSON: not a JSON value: -Infinity");
+        expect_error("{\"a\": 1.}", "f.json:1:7: invalid JSON: not a JSON value: 1.");
+        expect_error("{\"a\": \"x\ty\"}", "f.json:1:9: invalid JSON: control character in string (write it as an escape)");
+        assert_null(parse_error("{\"a\": [1, -0.5e+3, 0, true, false, null, 10E2, \"\\t\"]}", NULL));
 }
 
 static void test_nul_byte(void **state) {
