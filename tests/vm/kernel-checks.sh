@@ -214,6 +214,8 @@ check "masked vector holds its interrupt until unmask" \
 	"$client" "$u_vfio" mask-test
 check "bad descriptors get DSA error statuses" \
 	"$client" "$u_vfio" bad-desc
+check "fuzzing: 2 x 20000 random descriptors, register, config and SET_IRQS operations" \
+	sh -c "'$client' '$u_vfio' fuzz 20000 1 && '$client' '$u_vfio' fuzz 20000 2"
 t_memmove() {
 	local out
 	out=$("$client" "$u_vfio" memmove 1048576) || fail "$out"

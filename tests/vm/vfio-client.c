@@ -9,6 +9,9 @@
  *   vfio-client UUID hold SECONDS  hold the device open until the request
  *                                  eventfd fires (exit 0) or SECONDS pass (1)
  *   vfio-client UUID memmove [BYTES]  one verified copy, human readable
+ *   vfio-client UUID fuzz [N [SEED]]  N random descriptors, register,
+ *                                  config and SET_IRQS operations, then
+ *                                  checks the device still works
  *
  * Each check prints "PASS what" or "FAIL what: why"; the exit status is 0
  * only if all passed. Built on the host: cc -O2 -Wall -o vfio-client
@@ -938,6 +941,180 @@ static int cmd_bad_desc(struct dev *d)
 	return failures ? 1 : 0;
 }
 
+/* ---- fuzz ---- */
+
+static uint32_t fuzz_state = 0x9e3779b9;
+static unsigned int fuzz_executed, fuzz_succeeded, fuzz_status[64];
+
+static uint32_t rnd(void)
+{
+	fuzz_state ^= fuzz_state << 13;
+	fuzz_state ^= fuzz_state >> 17;
+	fuzz_state ^= fuzz_state << 5;
+	return fuzz_state;
+}
+
+static uint64_t rnd_addr(struct dev *d)
+{
+	switch (rnd() % 8) {
+	case 0: case 1: case 2:
+		return IOVA_BASE + rnd() % DMA_SIZE;
+	case 3: case 4: case 5:
+		return IOVA_BASE + (rnd() % (DMA_SIZE / 4096)) * 4096;
+	case 6:
+		return IOVA_UNMAPPED + rnd() % 65536;
+	default:
+		return (uint64_t)rnd() << 32 | rnd();
+	}
+}
+
+static void fuzz_desc(struct dev *d)
+{
+	static const uint8_t ops[] = { 0, 1, 2, 3, 4, 5, 6, 9, 0x10, 0x11, 0x20 };
+	struct dsa_hw_desc desc;
+	int ret;
+	uint32_t w[sizeof(desc) / 4];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(desc) / 4; i++)
+		w[i] = rnd();
+	memcpy(&desc, w, sizeof(desc));
+	if (rnd() % 4) {	/* mostly plausible descriptors */
+		desc.pasid = 0;
+		desc.rsvd = 0;
+		desc.priv = 0;
+		desc.rsvd1 = 0;
+		desc.opcode = ops[rnd() % sizeof(ops)];
+		desc.flags = rnd() % 4 ? STD_FLAGS : rnd() % 512;
+		desc.completion_addr = rnd() % 8 ? iova(d, cr_slot(d)) : rnd_addr(d);
+		desc.src_addr = rnd_addr(d);
+		desc.dst_addr = rnd_addr(d);
+		desc.xfer_size = rnd() % 16 ? rnd() % 65536 : rnd() % (4u << 20);
+		desc.int_handle = rnd() % 8 ? rnd() % d->nr_vectors :
+					      rnd() % (d->nr_vectors + 2);
+	}
+	cr_slot(d)->status = 0;
+	ret = submit(d, &desc);
+	if (ret == -EIO) {
+		command(d, CMD_ENABLE_DEVICE, 0);
+		command(d, CMD_ENABLE_WQ, 0);
+	} else if (!ret) {
+		fuzz_status[cr_slot(d)->status & 0x3f]++;
+		fuzz_executed++;
+		if (cr_slot(d)->status == DSA_COMP_SUCCESS)
+			fuzz_succeeded++;
+	}
+}
+
+static void fuzz_region(struct dev *d, uint64_t base, uint32_t size)
+{
+	static const uint8_t sizes[] = { 1, 2, 4, 8, 3, 16, 64 };
+	uint8_t buf[64];
+	uint32_t off = rnd() % (size + 64), n = sizes[rnd() % sizeof(sizes)];
+	unsigned int i;
+
+	if (rnd() % 2)
+		off &= ~(n - 1);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = rnd();
+	/* command writes are what disable the device; keep them rarer */
+	if (base == d->bar0_off && (off & ~7u) == REG_CMD && rnd() % 4)
+		return;
+	if (rnd() % 2)
+		(void)!wr(d, base, off, buf, n);
+	else
+		(void)!rd(d, base, off, buf, n);
+}
+
+static void fuzz_irqs(struct dev *d)
+{
+	static const uint32_t actions[] = { VFIO_IRQ_SET_ACTION_TRIGGER,
+		VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_UNMASK };
+	static const uint32_t types[] = { VFIO_IRQ_SET_DATA_NONE,
+		VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD };
+	uint32_t type = types[rnd() % 3], index = rnd() % (VFIO_PCI_NUM_IRQS + 1);
+	unsigned int start = rnd() % (d->nr_vectors + 1), count = rnd() % 4, i;
+	int32_t data[8];
+
+	for (i = 0; i < 8; i++) {
+		if (type == VFIO_IRQ_SET_DATA_EVENTFD)
+			data[i] = rnd() % 3 ? d->irq[rnd() % d->nr_vectors] :
+					      (int32_t)(rnd() % 4) - 1;
+		else
+			data[i] = rnd();
+	}
+	if (rnd() % 64 == 0) {
+		ioctl(d->fd, VFIO_DEVICE_RESET);
+		return;
+	}
+	set_irqs(d, index, type | actions[rnd() % 3], start, count, data,
+		 type == VFIO_IRQ_SET_DATA_NONE ? 0 :
+		 type == VFIO_IRQ_SET_DATA_BOOL ? count : count * 4);
+}
+
+static int cmd_fuzz(struct dev *d, unsigned int iterations, uint32_t seed)
+{
+	struct dsa_hw_desc desc;
+	unsigned int i;
+	uint64_t c;
+
+	fuzz_state = seed | 1;
+	check_config(d);
+	bind_vectors(d);
+	enable(d);
+	for (i = 0; i < iterations; i++) {
+		switch (rnd() % 8) {
+		case 0: case 1: case 2: case 3:
+			fuzz_desc(d);
+			break;
+		case 4: case 5:
+			fuzz_region(d, d->bar0_off, 0x4000);
+			break;
+		case 6:
+			fuzz_region(d, rnd() % 2 ? d->cfg_off : d->bar2_off, 0x4000);
+			break;
+		default:
+			fuzz_irqs(d);
+			break;
+		}
+		if (i % 256 == 0)
+			drain_irqs(d);
+	}
+
+	/* the device must still work after a reset */
+	if (ioctl(d->fd, VFIO_DEVICE_RESET))
+		die("VFIO_DEVICE_RESET");
+	for (i = 0; i < d->nr_vectors; i++) {
+		uint8_t one = 1;
+
+		set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX,
+			 VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
+			 i, 1, &one, 1);
+		msix_ctrl(d, i, 0);
+	}
+	for (i = 0; i < d->nr_vectors; i++)
+		close(d->irq[i]);
+	bind_vectors(d);
+	enable(d);
+	while (read(d->irq[1], &c, sizeof(c)) == 8)
+		;
+	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	if (run(d, &desc, "device works after fuzzing", DSA_COMP_SUCCESS))
+		result(true, "device works after fuzzing", "");
+	printf("fuzz: %u operations, seed %u: %u descriptors executed, %u succeeded\n",
+	       iterations, seed, fuzz_executed, fuzz_succeeded);
+	printf("fuzz: completion statuses:");
+	for (i = 0; i < 64; i++)
+		if (fuzz_status[i])
+			printf(" 0x%02x:%u", i, fuzz_status[i]);
+	printf("\n");
+	result(fuzz_succeeded > iterations / 50,
+	       "fuzzing ran descriptors to completion",
+	       "only %u of %u executed descriptors succeeded", fuzz_succeeded,
+	       fuzz_executed);
+	return failures ? 1 : 0;
+}
+
 /* ---- hold ---- */
 
 static int cmd_hold(struct dev *d, int seconds)
@@ -1004,7 +1181,7 @@ static int cmd_memmove(struct dev *d, uint32_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfio-client UUID selftest|mask-test|bad-desc|hold SECONDS|memmove [BYTES]\n");
+	fprintf(f, "usage: vfio-client UUID selftest|mask-test|bad-desc|hold SECONDS|memmove [BYTES]|fuzz [N [SEED]]\n");
 }
 
 int main(int argc, char **argv)
@@ -1029,6 +1206,9 @@ int main(int argc, char **argv)
 		ret = cmd_bad_desc(&d);
 	} else if (!strcmp(argv[2], "hold")) {
 		ret = cmd_hold(&d, atoi(argv[3]));
+	} else if (!strcmp(argv[2], "fuzz")) {
+		ret = cmd_fuzz(&d, argc > 3 ? strtoul(argv[3], NULL, 0) : 20000,
+			       argc > 4 ? strtoul(argv[4], NULL, 0) : 1);
 	} else if (!strcmp(argv[2], "memmove")) {
 		ret = cmd_memmove(&d, argc > 3 ? strtoul(argv[3], NULL, 0) : 65536);
 	} else {
