@@ -392,6 +392,39 @@ static void test_stable_after_capacity_change(void **state) {
         idxd_policy_free(p);
 }
 
+static void test_existing_over_lowered_limit(void **state) {
+        IdxdPlan *first = NULL, *second = NULL;
+        IdxdShortfalls *sf = NULL;
+        IdxdPolicy *p;
+        Host h;
+
+        host_init(&h, 2, 8);
+        p = policy_from("{\"pools\": [" POOL("") "], \"assignments\": [" ASSIGN("vm1", 3, "") "]}");
+        solve(&h, p, &first, &sf);
+        assert_string_equal(placement(first), "idxd_sim.0 idxd_sim.1 idxd_sim.0");
+        idxd_shortfalls_free(sf);
+        idxd_policy_free(p);
+        for (size_t i = 0; i < first->n_entries; i++)
+                h.mdevs[i] = (IdxdSolverMdev) { .uuid = first->entries[i].uuid, .parent = first->entries[i].parent,
+                                                .type = first->entries[i].type };
+        h.input.n_mdevs = first->n_entries;
+
+        /* The limit drops to one per parent: index 2 on sim.0 is over it and not kept. */
+        p = policy_from("{\"pools\": [" POOL(", \"limits\": {\"max_per_parent\": 1}") "], \"assignments\": ["
+                        ASSIGN("vm1", 3, "") "]}");
+        solve(&h, p, &second, &sf);
+        assert_string_equal(placement(second), "idxd_sim.0 idxd_sim.1");
+        assert_true(second->entries[0].exists);
+        assert_true(second->entries[1].exists);
+        assert_null(idxd_plan_find(second, &first->entries[2].uuid));
+        assert_int_equal(sf->n_items, 1);
+        assert_int_equal(sf->items[0].reason, IDXD_SHORTFALL_PARENT_LIMIT);
+        idxd_plan_free(first);
+        idxd_plan_free(second);
+        idxd_shortfalls_free(sf);
+        idxd_policy_free(p);
+}
+
 static void test_empty(void **state) {
         IdxdPlan *plan = NULL;
         IdxdShortfalls *sf = NULL;
@@ -461,6 +494,7 @@ int main(void) {
                 cmocka_unit_test(test_ims_reserve),
                 cmocka_unit_test(test_determinism),
                 cmocka_unit_test(test_stable_after_capacity_change),
+                cmocka_unit_test(test_existing_over_lowered_limit),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_snapshot_from_model),
         };
