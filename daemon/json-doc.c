@@ -162,19 +162,24 @@ static size_t put_utf8(char *out, unsigned cp) {
 /* Decodes the string at s->pos (the opening quote); *ret is NUL-terminated, *ret_len its real length. */
 static int scan_string(Scanner *s, char **ret, size_t *ret_len) {
         const char *t = s->doc->text;
-        size_t start = s->pos, n = s->doc->length, len = 0;
+        size_t start = s->pos, n = s->doc->length, len = 0, end;
         _cleanup_free_ char *out = NULL;
 
         if (!peek(s, '"'))
                 return scan_fail(s, start, "expected a string");
         s->pos++;
 
-        /* Decoding never grows the text, plus room for the NUL. */
-        out = malloc(n - s->pos + 1);
+        /* Decoding never grows the text: the raw length (plus the NUL) bounds the result. */
+        for (end = s->pos; end < n && t[end] != '"'; end++)
+                if (t[end] == '\\')
+                        end++;
+        if (end > n)
+                end = n;
+        out = malloc(end - s->pos + 1);
         if (!out)
                 return -ENOMEM;
 
-        while (s->pos < n && t[s->pos] != '"') {
+        while (s->pos < end) {
                 unsigned cp, lo;
 
                 if ((unsigned char) t[s->pos] < 0x20)
@@ -207,6 +212,8 @@ static int scan_string(Scanner *s, char **ret, size_t *ret_len) {
                         } else if (cp >= 0xd800 && cp < 0xe000)
                                 cp = 0xfffd; /* a lone surrogate, as json-c does */
                         /* A surrogate pair is 12 bytes of text and 4 of UTF-8: never grows. */
+                        if (s->pos > end)
+                                return scan_fail(s, start, "unterminated string");
                         len += put_utf8(out + len, cp);
                         break;
                 default:
