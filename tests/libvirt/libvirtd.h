@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A private, real libvirtd for tests: session mode (qemu:///session) in a
+ * temporary directory, listening on its own unix socket, nothing shared with
+ * the host's libvirt. As root it runs as the unprivileged user "nobody",
+ * because a root libvirtd always uses the system's directories.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct Libvirtd {
+        char dir[64];           /* the temporary root */
+        char *uri;              /* qemu+unix:///session?socket=... */
+        char *log;              /* libvirtd's stdout and stderr */
+        pid_t pid;              /* 0 when not running */
+        bool drop_privileges;
+        uid_t uid;
+        gid_t gid;
+        char **envp;
+} Libvirtd;
+
+/* Makes the directories and configuration. */
+int libvirtd_setup(Libvirtd *d);
+/* Starts libvirtd and waits until it answers (bounded). */
+int libvirtd_start(Libvirtd *d);
+/* SIGTERM, then SIGKILL after a while; waits for the process. */
+int libvirtd_stop(Libvirtd *d);
+/* Stops it and removes the directory. */
+void libvirtd_cleanup(Libvirtd *d);
+/* Prints the tail of libvirtd's log to stderr (for a failing test). */
+void libvirtd_dump_log(const Libvirtd *d);
