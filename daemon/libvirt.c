@@ -402,11 +402,12 @@ static void global_init(void) {
  * pending), else -EREMOTEIO with "<what>: <libvirt's message>".
  */
 static int _printf_(3, 4) worker_failure(IdxdLibvirt *l, char **ret_message, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
-        const char *cause = virGetLastErrorMessage();
+        _cleanup_free_ char *what = NULL, *cause = NULL;
         va_list ap;
         int r;
 
+        /* Copied first: the next libvirt call resets the thread's last error. */
+        cause = strdup(virGetLastErrorMessage());
         if (virConnectIsAlive(l->conn) != 1) {
                 l->conn_lost = true;
                 return -EAGAIN;
@@ -415,7 +416,7 @@ static int _printf_(3, 4) worker_failure(IdxdLibvirt *l, char **ret_message, con
         va_start(ap, fmt);
         r = vasprintf(&what, fmt, ap);
         va_end(ap);
-        if (r < 0 || asprintf(ret_message, "%s: %s", what, cause) < 0)
+        if (r < 0 || asprintf(ret_message, "%s: %s", what, strempty(cause)) < 0)
                 *ret_message = NULL;
         return -EREMOTEIO;
 }
