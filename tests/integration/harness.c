@@ -476,6 +476,16 @@ GVariant *harness_call(Harness *h, const char *method, GVariant *params, GError 
                                            method, params, NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, error);
 }
 
+char *harness_write_file(Harness *h, const char *name, const char *contents) {
+        g_autoptr(GError) error = NULL;
+        char *path = g_build_filename(h->dir, name, NULL);
+        g_autofree char *dir = g_path_get_dirname(path);
+        (void) g_mkdir_with_parents(dir, 0755);
+        if (!g_file_set_contents(path, contents, -1, &error))
+                g_error("writing %s: %s", path, error->message);
+        return path;
+}
+
 gboolean harness_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms) {
         gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
         for (;;) {

@@ -70,6 +70,9 @@ CtlResult *harness_ctl_wait(GPid pid, const char *out_path, const char *err_path
 /* A method call on org.idxd.Manager1 from the test's own (root) connection. */
 GVariant *harness_call(Harness *h, const char *method, GVariant *params, GError **error);
 
+/* Writes `contents` to <scratch>/<name> (config, policy files for the daemon); returns the path. */
+char *harness_write_file(Harness *h, const char *name, const char *contents);
+
 /* Iterates the default main context until cond(data) or timeout; returns cond's last value. */
 gboolean harness_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
 
