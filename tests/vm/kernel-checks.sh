@@ -260,6 +260,70 @@ t_remove_open() {
 check "remove while a VFIO user holds the device: request eventfd fires, removal completes after close" \
 	t_remove_open
 
+t_remove_noreq() {
+	local pid rmpid rm_rc u before pending
+	u=$(uuid 9004)
+	create "$dwq" "$u" >/dev/null || fail "create"
+	before=$(val "$parent/ims_available")
+	"$client" "$u" hold-noreq 60 >"$tmp/hold" 2>&1 &
+	pid=$!
+	wait_for "$tmp/hold" holding 20 || { kill "$pid"; fail "client did not open: $(cat "$tmp/hold")"; }
+	remove "$u" >"$tmp/rm" 2>&1 &
+	rmpid=$!
+	sleep 2
+	pending=0
+	kill -0 "$rmpid" 2>/dev/null && pending=1
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	expect "remove still waiting after 2 s with the device open" "$pending" 1
+	rm_rc=0
+	wait "$rmpid" || rm_rc=$?
+	expect "remove status after the user closed" "$rm_rc" 0
+	test ! -e "$mdevs/$u" || fail "mdev still there"
+	expect "ims_available" "$(val "$parent/ims_available")" $((before + 3))
+}
+check "remove while open without a request eventfd waits for the close" t_remove_noreq
+
+t_concurrent() {
+	local a b p1 p2 rc=0 i err u
+	a=$(uuid 9301)
+	b=$(uuid 9302)
+	create "$dwq" "$a" >/dev/null || fail "create"
+	create "$swq" "$b" >/dev/null || fail "create"
+	"$client" "$a" fuzz 20000 3 >"$tmp/c1" 2>&1 &
+	p1=$!
+	"$client" "$b" selftest >"$tmp/c2" 2>&1 &
+	p2=$!
+	for ((i = 0; i < 200; i++)); do
+		u=$(uuid $((20000 + i)))
+		err=$(create "$sysplat/idxd_sim.1/mdev_supported_types/idxd_mdev-dsa-1dwq-v1" "$u") ||
+			{ rc=1; echo "churn create: $err"; break; }
+		err=$(remove "$u") || { rc=1; echo "churn remove: $err"; break; }
+	done
+	wait "$p1" || { rc=1; grep FAIL "$tmp/c1"; }
+	wait "$p2" || { rc=1; grep FAIL "$tmp/c2"; }
+	remove "$a" >/dev/null
+	remove "$b" >/dev/null
+	expect "idxd_sim.0 ims_available" "$(val "$parent/ims_available")" 4096
+	expect "idxd_sim.1 ims_available" "$(val "$sysplat/idxd_sim.1/ims_available")" 4096
+	return "$rc"
+}
+check "two VFIO users and create/remove churn at the same time" t_concurrent
+
+t_rebind() {
+	local drv=/sys/bus/platform/drivers/idxd_mdev
+	create "$sysplat/idxd_sim.1/mdev_supported_types/idxd_mdev-dsa-1swq-v1" \
+		"$(uuid 9401)" >/dev/null || fail "create"
+	echo idxd_sim.1 >"$drv/unbind" || fail "unbind"
+	test ! -e "$mdevs/$(uuid 9401)" || fail "mdev survived unbind"
+	test ! -e "$sysplat/idxd_sim.1/mdev_supported_types" || fail "types survived unbind"
+	echo idxd_sim.1 >"$drv/bind" || fail "bind"
+	expect "ims_available after rebind" "$(val "$sysplat/idxd_sim.1/ims_available")" 4096
+	expect "swq available after rebind" \
+		"$(val "$sysplat/idxd_sim.1/mdev_supported_types/idxd_mdev-dsa-1swq-v1/available_instances")" 16
+}
+check "parent unbind removes its mdevs, bind restores it" t_rebind
+
 t_unload_busy() {
 	local u pid rc
 	u=$(uuid 9003)

@@ -8,6 +8,7 @@
  *   vfio-client UUID bad-desc      bad descriptors get DSA error statuses
  *   vfio-client UUID hold SECONDS  hold the device open until the request
  *                                  eventfd fires (exit 0) or SECONDS pass (1)
+ *   vfio-client UUID hold-noreq SECONDS  same, without a request eventfd
  *   vfio-client UUID memmove [BYTES]  one verified copy, human readable
  *   vfio-client UUID fuzz [N [SEED]]  N random descriptors, register,
  *                                  config and SET_IRQS operations, then
@@ -1141,6 +1142,16 @@ static int cmd_hold(struct dev *d, int seconds)
 	return n ? 0 : 1;
 }
 
+/* Holds the device without a request eventfd: removal must wait for us. */
+static int cmd_hold_noreq(struct dev *d, int seconds)
+{
+	printf("holding the device open for %d s, no request eventfd\n",
+	       seconds);
+	fflush(stdout);
+	sleep(seconds);
+	return 0;
+}
+
 /* ---- memmove (demo) ---- */
 
 static int cmd_memmove(struct dev *d, uint32_t size)
@@ -1181,7 +1192,7 @@ static int cmd_memmove(struct dev *d, uint32_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfio-client UUID selftest|mask-test|bad-desc|hold SECONDS|memmove [BYTES]|fuzz [N [SEED]]\n");
+	fprintf(f, "usage: vfio-client UUID selftest|mask-test|bad-desc|hold[-noreq] SECONDS|memmove [BYTES]|fuzz [N [SEED]]\n");
 }
 
 int main(int argc, char **argv)
@@ -1193,7 +1204,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[2], "hold") && argc != 4) {
+	if ((!strcmp(argv[2], "hold") || !strcmp(argv[2], "hold-noreq")) &&
+	    argc != 4) {
 		usage(stderr);
 		return 2;
 	}
@@ -1206,6 +1218,8 @@ int main(int argc, char **argv)
 		ret = cmd_bad_desc(&d);
 	} else if (!strcmp(argv[2], "hold")) {
 		ret = cmd_hold(&d, atoi(argv[3]));
+	} else if (!strcmp(argv[2], "hold-noreq")) {
+		ret = cmd_hold_noreq(&d, atoi(argv[3]));
 	} else if (!strcmp(argv[2], "fuzz")) {
 		ret = cmd_fuzz(&d, argc > 3 ? strtoul(argv[3], NULL, 0) : 20000,
 			       argc > 4 ? strtoul(argv[4], NULL, 0) : 1);
