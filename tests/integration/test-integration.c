@@ -412,6 +412,52 @@ static void test_list_types(void) {
         json_object_put(root);
 }
 
+static void test_list_filters(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        g_autofree char *a = ctl_create(h, "idxd_sim.0", "dsa-1swq-v1");
+        g_autofree char *b = ctl_create(h, "idxd_sim.0", "dsa-1dwq-v1");
+        g_autofree char *c = ctl_create(h, "idxd_sim.1", "dsa-1swq-v1");
+        const struct {
+                const char *option, *value;
+                const char *expect[3];
+        } cases[] = {
+                { "--parent", "idxd_sim.0", { a, b, NULL } },
+                { "--parent", "idxd_sim.1", { c, NULL } },
+                { "--type", "dsa-1swq-v1", { a, c, NULL } },
+                { "--type", FAKE_TYPE_DWQ, { b, NULL } },
+                { "--domain", "nosuchvm", { NULL } },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(CtlResult) r = harness_ctl(h, "list", "--json", cases[i].option, cases[i].value, NULL);
+                assert_ctl_exit(r, 0);
+                json_object *root;
+                json_object *mdevs = parse_json_list(r->out, "mdevs", &root);
+                guint n = 0;
+                for (; cases[i].expect[n]; n++)
+                        if (!json_find(mdevs, "uuid", cases[i].expect[n]))
+                                g_error("list %s %s lacks %s:\n%s", cases[i].option, cases[i].value,
+                                        cases[i].expect[n], r->out);
+                g_assert_cmpuint(json_object_array_length(mdevs), ==, n);
+                json_object_put(root);
+        }
+
+        /* Both filters at once are ANDed, over the raw call too. */
+        GVariantBuilder f;
+        g_variant_builder_init(&f, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&f, "{sv}", "parent", g_variant_new_string("idxd_sim.0"));
+        g_variant_builder_add(&f, "{sv}", "type", g_variant_new_string("dsa-1swq-v1"));
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "ListMdevs", g_variant_new("(a{sv})", &f), &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) list = g_variant_get_child_value(reply, 0);
+        g_assert_cmpuint(g_variant_n_children(list), ==, 1);
+        g_autoptr(GVariant) only = g_variant_get_child_value(list, 0);
+        const char *uuid = NULL;
+        g_assert_true(g_variant_lookup(only, "uuid", "&s", &uuid));
+        g_assert_cmpstr(uuid, ==, a);
+}
+
 /* ---- create / list / destroy ------------------------------------------- */
 
 static guint status_mdevs(Harness *h) {
@@ -868,6 +914,26 @@ static void test_parent_removed(void) {
         signal_log_free(h, log);
 }
 
+/* Someone else (mdevctl stop, an operator) writes `remove`: the daemon follows. */
+static void test_mdev_removed_outside(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        g_autofree char *uuid = ctl_create(h, "idxd_sim.0", "dsa-1swq-v1");
+        settle(h, 100);
+        SignalLog *log = signal_log_new(h);
+
+        g_autofree char *remove = g_strdup_printf("/sys/bus/mdev/devices/%s/remove", uuid);
+        write_sysfs(remove, "1\n");
+        g_autofree char *removed = g_strdup_printf("MdevRemoved %s", uuid);
+        const char *wanted[] = { removed, NULL };
+        wait_signals(log, wanted);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, uuid));
+        g_autoptr(GPtrArray) listed = harness_list_uuids(h);
+        g_assert_cmpuint(listed->len, ==, 0);
+        g_autofree char *name = call_error_name(h, "DestroyMdev", destroy_params(uuid, FALSE), NULL);
+        g_assert_cmpstr(name, ==, IDXD_ERROR_NOT_FOUND);
+        signal_log_free(h, log);
+}
+
 static void test_parent_added(void) {
         g_autoptr(Harness) h = harness_new_running(4);
         SignalLog *log = signal_log_new(h);
@@ -1157,6 +1223,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/rights/group-supplementary", test_group_member_supplementary);
         g_test_add_func("/hotplug/parent-removed", test_parent_removed);
         g_test_add_func("/hotplug/parent-added", test_parent_added);
+        g_test_add_func("/hotplug/mdev-removed-outside", test_mdev_removed_outside);
+        g_test_add_func("/list/filters", test_list_filters);
         g_test_add_func("/restart/keeps-mdevs", test_restart_keeps_mdevs);
         g_test_add_func("/restart/foreign-mdev", test_restart_foreign_mdev);
         g_test_add_func("/restart/after-sigkill", test_restart_after_kill);
