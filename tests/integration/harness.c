@@ -148,6 +148,9 @@ Harness *harness_new(void) {
         /* The bus socket lives here and callers run as nobody must reach it. */
         (void) chmod(h->dir, 0755);
         h->state_dir = g_build_filename(h->dir, "state", NULL);
+        h->policy_dir = g_build_filename(h->dir, "policy.d", NULL);
+        /* No libvirtd listens there: never the host's. */
+        h->libvirt_uri = g_strdup_printf("qemu:///system?socket=%s/no-libvirt-sock", h->dir);
 
         g_autofree char *root = umockdev_testbed_get_root_dir(h->testbed);
         h->sys_dir = umockdev_testbed_get_sys_dir(h->testbed);
@@ -204,6 +207,8 @@ void harness_free(Harness *h) {
         g_free(h->sys_dir);
         g_free(h->dev_dir);
         g_free(h->state_dir);
+        g_free(h->policy_dir);
+        g_free(h->libvirt_uri);
         g_free(h->bus_address);
         g_free(h->daemon_log);
         g_free(h->group);
@@ -268,6 +273,46 @@ static gboolean daemon_knows_flag(const char *daemon, const char *flag) {
         return found;
 }
 
+static gboolean args_have_flag(const char *const *args, const char *flag) {
+        for (; args && *args; args++)
+                if (g_str_has_prefix(*args, flag))
+                        return TRUE;
+        return FALSE;
+}
+
+/*
+ * Nothing of the host's: state, policy, config file and libvirt all point into
+ * the scratch dir, through whichever of these flags the daemon has (the
+ * environment says the same, should a flag be missing). A test's own
+ * extra_args win.
+ */
+static void add_isolation_args(Harness *h, const char *daemon, const char *const *extra_args, GPtrArray *argv) {
+        const struct {
+                const char *flag;
+                const char *value;
+        } flags[] = {
+                { "--state-dir=", h->state_dir },
+                { "--policy-dir=", h->policy_dir },
+                { "--libvirt-uri=", h->libvirt_uri },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(flags); i++)
+                if (daemon_knows_flag(daemon, flags[i].flag) && !args_have_flag(extra_args, flags[i].flag))
+                        g_ptr_array_add(argv, g_strconcat(flags[i].flag, flags[i].value, NULL));
+
+        const char *config_flags[] = { "--config=", "--config-file=" };
+        for (size_t i = 0; i < G_N_ELEMENTS(config_flags); i++) {
+                if (!daemon_knows_flag(daemon, config_flags[i]) || args_have_flag(extra_args, config_flags[i]))
+                        continue;
+                g_autofree char *json = g_strdup_printf("{ \"state_dir\": \"%s\", \"policy_dir\": \"%s\", "
+                                                        "\"libvirt_uri\": \"%s\" }\n",
+                                                        h->state_dir, h->policy_dir, h->libvirt_uri);
+                g_autofree char *path = harness_write_file(h, "idxdd.json", json);
+                g_ptr_array_add(argv, g_strconcat(config_flags[i], path, NULL));
+                break;
+        }
+}
+
 void harness_start_daemon(Harness *h, const char *const *extra_args) {
         const char *daemon = required_env("IDXD_TEST_IDXDD");
         g_autofree char *notify_path = g_build_filename(h->dir, "notify", NULL);
@@ -279,9 +324,7 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
                 g_error("idxdd is not built at %s", daemon);
 
         g_ptr_array_add(argv, g_strdup(daemon));
-        /* Never the host's /var/lib/idxdd: the environment too, should the flag be missing. */
-        if (daemon_knows_flag(daemon, "--state-dir"))
-                g_ptr_array_add(argv, g_strdup_printf("--state-dir=%s", h->state_dir));
+        add_isolation_args(h, daemon, extra_args, argv);
         g_ptr_array_add(argv, g_strdup_printf("--dev-root=%s", h->dev_dir));
         if (h->group)
                 g_ptr_array_add(argv, g_strdup_printf("--group=%s", h->group));
@@ -298,6 +341,8 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         env = g_environ_setenv(env, "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
         env = g_environ_setenv(env, "NOTIFY_SOCKET", notify_path, TRUE);
         env = g_environ_setenv(env, "IDXDD_STATE_DIR", h->state_dir, TRUE);
+        env = g_environ_setenv(env, "IDXDD_POLICY_DIR", h->policy_dir, TRUE);
+        env = g_environ_setenv(env, "IDXDD_LIBVIRT_URI", h->libvirt_uri, TRUE);
         env = g_environ_unsetenv(env, "WATCHDOG_USEC");
         env = g_environ_unsetenv(env, "WATCHDOG_PID");
 

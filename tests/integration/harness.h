@@ -18,7 +18,9 @@ typedef struct Harness {
         FakeKernel *kernel;
         char *sys_dir;                  /* real path of the testbed's /sys */
         char *dev_dir;                  /* real path of the testbed's /dev */
-        char *state_dir;
+        char *state_dir;                /* <scratch>/state, for --state-dir */
+        char *policy_dir;               /* <scratch>/policy.d, for --policy-dir */
+        char *libvirt_uri;              /* a socket nobody listens on, unless a test sets its own */
 
         GPid bus_pid;
         char *bus_address;
