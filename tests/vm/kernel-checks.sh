@@ -223,6 +223,23 @@ t_memmove() {
 	case "$out" in *"data verified"*) ;; *) fail "not verified: $out" ;; esac
 }
 check "memmove demo prints a verified result" t_memmove
+t_qemu() {
+	local out
+	out=$(printf 'info pci\nquit\n' | timeout 120 qemu-system-x86_64 \
+		-machine q35 -accel tcg -m 128 -nodefaults -display none -S \
+		-monitor stdio -device "vfio-pci,sysfsdev=$mdevs/$u_vfio" 2>&1) ||
+		fail "qemu failed: $out"
+	echo "$out" | grep -A3 'PCI device 8086:0b25'
+	echo "$out" | grep -A3 'PCI device 8086:0b25' | grep -q 'BAR0: 64 bit memory .*0x0000fffe' ||
+		fail "no 8086:0b25 with a 64 KiB BAR0: $out"
+	echo "$out" | grep -A3 'PCI device 8086:0b25' | grep -q 'BAR2: 64 bit memory .*0x00003ffe' ||
+		fail "no 16 KiB BAR2"
+}
+if command -v qemu-system-x86_64 >/dev/null; then
+	check "QEMU's vfio-pci realizes the mdev (8086:0b25, BAR0 64 KiB, BAR2 16 KiB)" t_qemu
+else
+	ok "QEMU's vfio-pci realizes the mdev # SKIP no qemu-system-x86_64"
+fi
 u_swq=$(uuid 9002)
 create "$swq" "$u_swq" >/dev/null
 check "VFIO client selftest on a shared-WQ mdev" "$client" "$u_swq" selftest
