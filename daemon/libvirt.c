@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -36,6 +37,8 @@
 /* A libvirtd that stops answering is dropped after about 5 s * (3 + 1). */
 #define KEEPALIVE_INTERVAL_SEC 5
 #define KEEPALIVE_COUNT 3U
+/* Shutdown waits this long for a libvirt call in flight. */
+#define WORKER_JOIN_TIMEOUT_SEC 10
 
 typedef struct Entry {
         IdxdUuid uuid;
@@ -103,6 +106,8 @@ struct IdxdLibvirt {
         /* Shared, under mutex. */
         pthread_mutex_t mutex;
         bool quit;
+        bool worker_done;               /* the worker is about to return */
+        bool abandoned;                 /* the loop side gave up waiting: the worker frees everything */
         IdxdLibvirtState state;
         bool state_told;
         char *state_message;            /* the last one told */
@@ -342,6 +347,34 @@ static void notice_free(Notice *n) {
         free(n->domain);
         free(n->message);
         free(n);
+}
+
+/* What both sides share; freed by whichever side is last (see idxd_libvirt_free()). */
+static void shared_free(IdxdLibvirt *l) {
+        while (l->check_queue) {
+                CheckRequest *c = l->check_queue;
+
+                l->check_queue = c->next;
+                free(c->domain);
+                free(c);
+        }
+        while (l->notices) {
+                Notice *n = l->notices;
+
+                l->notices = n->next;
+                notice_free(n);
+        }
+        for (size_t i = 0; i < l->n_entries; i++)
+                entry_free(l->entries[i]);
+        free(l->entries);
+        if (l->notice_fd >= 0)
+                (void) close(l->notice_fd);
+        if (l->wake_fd >= 0)
+                (void) close(l->wake_fd);
+        (void) pthread_mutex_destroy(&l->mutex);
+        free(l->state_message);
+        free(l->uri);
+        free(l);
 }
 
 static void push_registration(IdxdLibvirt *l, const Entry *e) {
@@ -817,6 +850,7 @@ static bool worker_quitting(IdxdLibvirt *l) {
 
 static void *worker_main(void *userdata) {
         IdxdLibvirt *l = userdata;
+        bool abandoned;
 
         l->wake_watch = virEventAddHandle(l->wake_fd, VIR_EVENT_HANDLE_READABLE, on_wake, l, NULL);
         l->retry_timer = virEventAddTimeout(-1, on_retry_timer, l, NULL);
@@ -848,6 +882,13 @@ static void *worker_main(void *userdata) {
                 (void) virEventRemoveTimeout(l->retry_timer);
         free(l->lost_reason);
         l->lost_reason = NULL;
+
+        pthread_mutex_lock(&l->mutex);
+        abandoned = l->abandoned;
+        l->worker_done = true;
+        pthread_mutex_unlock(&l->mutex);
+        if (abandoned)
+                shared_free(l);
         return NULL;
 }
 
@@ -989,17 +1030,46 @@ fail:
         return r;
 }
 
+/* Waits for the worker, bounded; false when it is still in a libvirt call. */
+static bool worker_stop(IdxdLibvirt *l) {
+        struct timespec deadline;
+        bool stopped;
+
+        pthread_mutex_lock(&l->mutex);
+        l->quit = true;
+        pthread_mutex_unlock(&l->mutex);
+        wake(l->wake_fd);
+
+        (void) clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += WORKER_JOIN_TIMEOUT_SEC;
+        if (pthread_timedjoin_np(l->worker, NULL, &deadline) == 0)
+                return true;
+
+        /*
+         * Stuck in a libvirt call (a libvirtd that took the connection and never
+         * answers). Hand l over: the worker frees it when the call returns. If it
+         * finished just now, join it after all.
+         */
+        pthread_mutex_lock(&l->mutex);
+        stopped = l->worker_done;
+        if (!stopped)
+                l->abandoned = true;
+        pthread_mutex_unlock(&l->mutex);
+        if (stopped)
+                (void) pthread_join(l->worker, NULL);
+        else
+                (void) pthread_detach(l->worker);
+        return stopped;
+}
+
 IdxdLibvirt *idxd_libvirt_free(IdxdLibvirt *l) {
+        bool stopped = true;
+
         if (!l)
                 return NULL;
 
-        if (l->worker_started) {
-                pthread_mutex_lock(&l->mutex);
-                l->quit = true;
-                pthread_mutex_unlock(&l->mutex);
-                wake(l->wake_fd);
-                (void) pthread_join(l->worker, NULL);
-        }
+        if (l->worker_started)
+                stopped = worker_stop(l);
 
         while (l->checks) {
                 Check *c = l->checks;
@@ -1007,33 +1077,10 @@ IdxdLibvirt *idxd_libvirt_free(IdxdLibvirt *l) {
                 l->checks = c->next;
                 check_finish(c, -ECANCELED, "the libvirt registrar is shutting down");
         }
-        while (l->check_queue) {
-                CheckRequest *c = l->check_queue;
-
-                l->check_queue = c->next;
-                free(c->domain);
-                free(c);
-        }
-        while (l->notices) {
-                Notice *n = l->notices;
-
-                l->notices = n->next;
-                notice_free(n);
-        }
-        for (size_t i = 0; i < l->n_entries; i++)
-                entry_free(l->entries[i]);
-        free(l->entries);
-
         sd_event_source_disable_unref(l->notice_source);
         sd_event_unref(l->event);
-        if (l->notice_fd >= 0)
-                (void) close(l->notice_fd);
-        if (l->wake_fd >= 0)
-                (void) close(l->wake_fd);
-        (void) pthread_mutex_destroy(&l->mutex);
-        free(l->state_message);
-        free(l->uri);
-        free(l);
+        if (stopped)
+                shared_free(l);
         return NULL;
 }
 

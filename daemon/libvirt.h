@@ -71,7 +71,10 @@ const char *idxd_domain_event_to_string(IdxdDomainEvent e);
 /* uri NULL or "" = IDXD_LIBVIRT_DEFAULT_URI. Starts the worker, which connects at once. */
 int idxd_libvirt_new(sd_event *event, const char *uri, const IdxdLibvirtCallbacks *callbacks, void *userdata,
                      IdxdLibvirt **ret);
-/* Stops the worker (waits for a libvirt call in flight) and fails pending checks with -ECANCELED. */
+/*
+ * Stops the worker and fails pending checks with -ECANCELED. Waits up to 10 s
+ * for a libvirt call in flight; a worker stuck longer is left running.
+ */
 IdxdLibvirt *idxd_libvirt_free(IdxdLibvirt *l);
 
 /*

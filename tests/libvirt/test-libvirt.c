@@ -62,6 +62,8 @@ static void on_registration(IdxdLibvirt *l, const IdxdUuid *uuid, const char *do
 static void on_domain_event(IdxdLibvirt *l, const char *domain, IdxdDomainEvent event, void *userdata) {
         Recorder *rec = userdata;
 
+        if (getenv("IDXD_TEST_VERBOSE"))
+                fprintf(stderr, "# domain %s %s\n", domain, idxd_domain_event_to_string(event));
         if (rec->n_events < sizeof(rec->events) / sizeof(rec->events[0]))
                 snprintf(rec->events[rec->n_events++], sizeof(rec->events[0]), "%s %s",
                          idxd_domain_event_to_string(event), domain);
@@ -462,6 +464,32 @@ static void test_check_timeout(void **state) {
         fixture_stop(&f);
 }
 
+/*
+ * Shutdown while the worker is stuck in a call to a libvirtd that does not
+ * answer: free returns after its bound, and the worker cleans up once the
+ * call returns (ASan/LSan see the rest).
+ */
+static void test_free_while_stuck(void **state) {
+        uint64_t t0, elapsed;
+        IdxdUuid u;
+        Fixture f;
+
+        uuid_n(8, &u);
+        fixture_start(&f);
+        assert_int_equal(kill(daemon_under_test.pid, SIGSTOP), 0);
+        assert_int_equal(idxd_libvirt_register(f.libvirt, &u, "t-stuck", false), 0);
+        run_for(&f, 300000);
+        assert_int_equal(idxd_libvirt_get_pending(f.libvirt), 1);
+
+        t0 = now_usec();
+        fixture_stop(&f);
+        elapsed = now_usec() - t0;
+        assert_int_equal(kill(daemon_under_test.pid, SIGCONT), 0);
+        assert_true(elapsed >= 9000000 && elapsed < 15000000);
+        /* Time for the worker to finish its call and free what it was left. */
+        usleep(1000000);
+}
+
 static bool all_registered(Fixture *f, const void *arg) {
         const IdxdUuid *uuids = arg;
 
@@ -613,6 +641,7 @@ int main(void) {
                 cmocka_unit_test(test_domain_undefined),
                 cmocka_unit_test(test_running_domain),
                 cmocka_unit_test(test_check_timeout),
+                cmocka_unit_test(test_free_while_stuck),
                 cmocka_unit_test(test_libvirt_restart),
                 cmocka_unit_test(test_start_while_down),
         };
