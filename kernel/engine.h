@@ -13,7 +13,7 @@
 struct vfio_device;
 
 #define DSA_MAX_XFER_SHIFT	21	/* 2 MiB per descriptor */
-#define DSA_MAX_XFER		(1U << DSA_MAX_XFER_SHIFT)
+#define DSA_MAX_XFER		BIT(DSA_MAX_XFER_SHIFT)
 
 /**
  * struct dsa_engine - per-mdev engine state

@@ -28,13 +28,13 @@ static const struct idxd_type_info idxd_type_info[IDXD_WQ_KINDS] = {
 		.sysfs_name = "dsa-1dwq-v1",
 		.pretty_name = "DSA 1 dedicated WQ",
 		.nr_vectors = 3,
-		.description = "DSA virtual device with one dedicated work queue (exclusive); 3 MSI-X vectors backed by IMS",
+		.description = "DSA, one dedicated work queue (exclusive), 3 MSI-X vectors on IMS",
 	},
 	[IDXD_WQ_SHARED] = {
 		.sysfs_name = "dsa-1swq-v1",
 		.pretty_name = "DSA 1 shared WQ",
 		.nr_vectors = 2,
-		.description = "DSA virtual device with a slot of a shared work queue; 2 MSI-X vectors backed by IMS",
+		.description = "DSA, one slot of a shared work queue, 2 MSI-X vectors on IMS",
 	},
 };
 

@@ -77,7 +77,7 @@ struct idxd_parent {
 	struct device *dev;
 	const struct idxd_parent_ops *ops;
 	struct ims_table *ims;
-	struct mutex lock;
+	struct mutex lock;	/* WQ claims and IMS allocation */
 	struct mdev_parent mdev_parent;
 	struct idxd_mdev_type types[IDXD_WQ_KINDS];
 	struct mdev_type *type_ptrs[IDXD_WQ_KINDS];
@@ -107,6 +107,5 @@ extern const struct attribute_group *idxd_parent_groups[];
 
 int idxd_mdev_driver_register(void);
 void idxd_mdev_driver_unregister(void);
-
 
 #endif /* IDXD_MDEV_PARENT_H */

@@ -43,7 +43,7 @@ struct idxd_vdev {
 	struct idxd_parent *parent;
 	const struct idxd_mdev_type *type;
 	struct idxd_reservation res;
-	struct mutex lock;
+	struct mutex lock;	/* registers, config space, engine, req_trigger */
 	u8 cfg[VDEV_CFG_SIZE];
 	u8 cfg_wmask[VDEV_CFG_SIZE];
 	u8 regs[DSA_REG_FILE_SIZE];
