@@ -41,6 +41,8 @@ static void on_mdev_added(Model *m, const Mdev *mdev, void *userdata) {
         Daemon *d = userdata;
 
         log_debug("mdev %s added on parent %s", mdev->uuid_string, mdev->parent);
+        /* The model hands out const; the options belong to this daemon, not to the model's facts. */
+        mdev_ops_apply_options(d, model_find_mdev(m, &mdev->uuid));
         if (d->ready) {
                 bus_mdev_emit_added(d, mdev);
                 bus_manager_emit_mdev(d, mdev, true);

@@ -544,16 +544,18 @@ static MdevQueue *find_running(Daemon *d, MdevOpKind kind, const IdxdUuid *uuid)
         return NULL;
 }
 
+void mdev_ops_apply_options(Daemon *d, Mdev *mdev) {
+        MdevQueue *q = find_running(d, MDEV_OP_CREATE, &mdev->uuid);
+
+        if (q)
+                mdev_apply_options(mdev, q->running);
+}
+
 void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
         MdevQueue *q = find_running(d, MDEV_OP_CREATE, &mdev->uuid);
-        Mdev *m;
 
-        if (!q)
-                return;
-        m = model_find_mdev(d->model, &mdev->uuid);
-        if (m)
-                mdev_apply_options(m, q->running);
-        queue_complete_running(q, 0, NULL);
+        if (q)
+                queue_complete_running(q, 0, NULL);
 }
 
 void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {

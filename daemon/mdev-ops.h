@@ -31,6 +31,8 @@ typedef struct MdevCreateRequest {
 void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata);
 void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback callback, void *userdata);
 
+/* From the model observer, before announcing a new mdev: the options its creator asked for. */
+void mdev_ops_apply_options(Daemon *d, Mdev *mdev);
 /* From the model observer: an mdev appeared or is about to vanish. */
 void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev);
 void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev);
