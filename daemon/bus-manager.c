@@ -432,6 +432,7 @@ static bool mdev_matches_filter(const Mdev *mdev, const BusOptions *f) {
 }
 
 static int append_mdev(sd_bus_message *reply, const Mdev *mdev) {
+        char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
@@ -439,7 +440,7 @@ static int append_mdev(sd_bus_message *reply, const Mdev *mdev) {
                 return r;
         r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
                                   "uuid", "s", mdev->uuid_string,
-                                  "path", "o", mdev->object_path,
+                                  "path", "o", mdev_object_path(mdev, path),
                                   "parent", "s", strempty(mdev->parent),
                                   "type", "s", strempty(mdev->type),
                                   "state", "s", mdev_state_to_string(mdev->state),
@@ -647,10 +648,12 @@ int bus_manager_register(Daemon *d) {
 }
 
 void bus_manager_emit_mdev(Daemon *d, const Mdev *mdev, bool added) {
+        char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
         r = sd_bus_emit_signal(d->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
-                               added ? "MdevAdded" : "MdevRemoved", "so", mdev->uuid_string, mdev->object_path);
+                               added ? "MdevAdded" : "MdevRemoved", "so", mdev->uuid_string,
+                               mdev_object_path(mdev, path));
         if (r < 0)
                 log_warning_errno(r, "Failed to emit a signal for mdev %s", mdev->uuid_string);
 }

@@ -32,7 +32,9 @@ static int mdev_enumerate(sd_bus *bus, const char *path, void *userdata, char **
         if (!l)
                 return -ENOMEM;
         for (size_t i = 0; i < d->model->n_mdevs; i++) {
-                l[i] = strdup(d->model->mdevs[i]->object_path);
+                char node[MDEV_OBJECT_PATH_MAX];
+
+                l[i] = strdup(mdev_object_path(d->model->mdevs[i], node));
                 if (!l[i]) {
                         for (size_t k = 0; k < i; k++)
                                 free(l[k]);
@@ -106,25 +108,28 @@ int bus_mdev_register(Daemon *d) {
 }
 
 void bus_mdev_emit_added(Daemon *d, const Mdev *mdev) {
+        char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
-        r = sd_bus_emit_object_added(d->bus, mdev->object_path);
+        r = sd_bus_emit_object_added(d->bus, mdev_object_path(mdev, path));
         if (r < 0)
                 log_warning_errno(r, "Failed to announce mdev %s", mdev->uuid_string);
 }
 
 void bus_mdev_emit_removed(Daemon *d, const Mdev *mdev) {
+        char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
-        r = sd_bus_emit_object_removed(d->bus, mdev->object_path);
+        r = sd_bus_emit_object_removed(d->bus, mdev_object_path(mdev, path));
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the removal of mdev %s", mdev->uuid_string);
 }
 
 void bus_mdev_emit_state_changed(Daemon *d, const Mdev *mdev) {
+        char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
-        r = sd_bus_emit_properties_changed(d->bus, mdev->object_path, IDXD_MDEV_INTERFACE, "State", NULL);
+        r = sd_bus_emit_properties_changed(d->bus, mdev_object_path(mdev, path), IDXD_MDEV_INTERFACE, "State", NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the state of mdev %s", mdev->uuid_string);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "idxd-bus.h"
 #include "macro.h"
 #include "model.h"
 
@@ -59,14 +61,57 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Parent *, parent_free);
 static Mdev *mdev_free(Mdev *d) {
         if (!d)
                 return NULL;
-        free(d->object_path);
-        free(d->parent);
-        free(d->type);
         free(d->syspath);
         free(d->domain);
-        free(d->wq);
         free(d);
         return NULL;
+}
+
+const char *mdev_object_path(const Mdev *mdev, char buf[static MDEV_OBJECT_PATH_MAX]) {
+        char element[IDXD_UUID_STRING_MAX];
+
+        snprintf(buf, MDEV_OBJECT_PATH_MAX, "%s/%s", IDXD_MDEV_PATH_PREFIX,
+                 idxd_uuid_to_path_element(&mdev->uuid, element));
+        return buf;
+}
+
+/* The pooled copy of s in *ret (NULL for NULL). */
+static int model_intern(Model *m, const char *s, const char **ret) {
+        size_t lo = 0, hi = m->n_strings;
+        char **a, *copy;
+
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(m->strings[mid], s);
+
+                if (c == 0) {
+                        *ret = m->strings[mid];
+                        return 0;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        a = reallocarray(m->strings, m->n_strings + 1, sizeof(char *));
+        if (!a) {
+                free(copy);
+                return -ENOMEM;
+        }
+        memmove(a + lo + 1, a + lo, (m->n_strings - lo) * sizeof(char *));
+        a[lo] = copy;
+        m->strings = a;
+        m->n_strings++;
+        *ret = copy;
+        return 0;
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(Mdev *, mdev_free);
 
@@ -89,6 +134,9 @@ Model *model_free(Model *m) {
                 mdev_free(m->mdevs[i]);
         for (size_t i = 0; i < m->n_parents; i++)
                 parent_free(m->parents[i]);
+        for (size_t i = 0; i < m->n_strings; i++)
+                free(m->strings[i]);
+        free(m->strings);
         free(m->mdevs);
         free(m->parents);
         free(m);
@@ -293,11 +341,11 @@ int model_parent_remove(Model *m, const char *syspath) {
         return 1;
 }
 
-static int mdev_apply(Mdev *d, const MdevInfo *info) {
-        if (strdup_replace(&d->parent, info->parent) < 0 ||
-            strdup_replace(&d->type, info->type) < 0 ||
-            strdup_replace(&d->syspath, info->syspath) < 0 ||
-            strdup_replace(&d->wq, info->wq) < 0)
+static int mdev_apply(Model *m, Mdev *d, const MdevInfo *info) {
+        if (model_intern(m, info->parent, &d->parent) < 0 ||
+            model_intern(m, info->type, &d->type) < 0 ||
+            model_intern(m, info->wq, &d->wq) < 0 ||
+            strdup_replace(&d->syspath, info->syspath) < 0)
                 return -ENOMEM;
         d->iommu_group = info->iommu_group;
         d->has_ims_vectors = info->has_ims_vectors;
@@ -318,7 +366,7 @@ int model_mdev_update(Model *m, const MdevInfo *info) {
         if (found) {
                 Mdev *existing = m->mdevs[i];
 
-                r = mdev_apply(existing, info);
+                r = mdev_apply(m, existing, info);
                 if (r < 0)
                         return r;
                 /* A fresh add uevent for an mdev we were creating confirms it. */
@@ -333,10 +381,7 @@ int model_mdev_update(Model *m, const MdevInfo *info) {
         d->uuid = info->uuid;
         idxd_uuid_format(&d->uuid, d->uuid_string);
         d->state = MDEV_STATE_ACTIVE;
-        r = idxd_uuid_to_object_path(&d->uuid, &d->object_path);
-        if (r < 0)
-                return r;
-        r = mdev_apply(d, info);
+        r = mdev_apply(m, d, info);
         if (r < 0)
                 return r;
 

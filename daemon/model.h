@@ -38,12 +38,15 @@ typedef struct Parent {
         size_t n_types;
 } Parent;
 
+/* Room for IDXD_MDEV_PATH_PREFIX "/" and a UUID path element. */
+#define MDEV_OBJECT_PATH_MAX 64
+
+/* parent, type and wq repeat across thousands of mdevs: they point into the model's string pool. */
 typedef struct Mdev {
         IdxdUuid uuid;
         char uuid_string[IDXD_UUID_STRING_MAX];
-        char *object_path;
-        char *parent;           /* parent sysfs name */
-        char *type;             /* full type id */
+        const char *parent;     /* parent sysfs name */
+        const char *type;       /* full type id */
         char *syspath;
         int iommu_group;        /* -1 when unknown */
         MdevState state;
@@ -52,7 +55,7 @@ typedef struct Mdev {
         bool autostart;
         bool has_ims_vectors;
         unsigned ims_vectors;
-        char *wq;               /* NULL when the parent does not say */
+        const char *wq;         /* NULL when the parent does not say */
 } Mdev;
 
 /* Facts about one type, as read from <parent>/mdev_supported_types/<id>/. */
@@ -113,11 +116,16 @@ struct Model {
         size_t n_parents;
         Mdev **mdevs;           /* sorted by UUID */
         size_t n_mdevs;
+        char **strings;         /* pool of parent names, type ids, WQ names; sorted, never shrinks */
+        size_t n_strings;
         const ModelObserver *observer;
         void *userdata;
 };
 
 const char *mdev_state_to_string(MdevState s);
+
+/* "/org/idxd/Manager1/mdev/<uuid element>" into buf; returns buf. */
+const char *mdev_object_path(const Mdev *mdev, char buf[static MDEV_OBJECT_PATH_MAX]);
 
 int model_new(const ModelObserver *observer, void *userdata, Model **ret);
 Model *model_free(Model *m);

@@ -165,6 +165,7 @@ static void test_parents_sorted(void **state) {
 }
 
 static void test_mdev_add_duplicate_remove(void **state) {
+        char path[MDEV_OBJECT_PATH_MAX];
         Fixture *f = *state;
         IdxdUuid a = uuid_of(UUID_A);
         Mdev *d;
@@ -180,7 +181,7 @@ static void test_mdev_add_duplicate_remove(void **state) {
         assert_string_equal(d->uuid_string, UUID_A);
         assert_string_equal(d->parent, "idxd_sim.0");
         assert_string_equal(d->type, SWQ);
-        assert_string_equal(d->object_path, "/org/idxd/Manager1/mdev/00000000_0000_4000_8000_00000000000a");
+        assert_string_equal(mdev_object_path(d, path), "/org/idxd/Manager1/mdev/00000000_0000_4000_8000_00000000000a");
         assert_int_equal(d->state, MDEV_STATE_ACTIVE);
         assert_int_equal(d->iommu_group, 100);
         assert_true(d->has_ims_vectors);
@@ -207,6 +208,10 @@ static void test_mdevs_sorted_by_uuid(void **state) {
         assert_int_equal(add_mdev(f->model, "idxd_sim.0", UUID_A, SWQ), 1);
         assert_int_equal(add_mdev(f->model, "idxd_sim.0", UUID_B, DWQ), 1);
         assert_int_equal(f->model->n_mdevs, 3);
+        /* Names shared by mdevs are stored once. */
+        assert_ptr_equal(f->model->mdevs[0]->parent, f->model->mdevs[2]->parent);
+        assert_ptr_equal(f->model->mdevs[0]->type, f->model->mdevs[2]->type);
+        assert_ptr_not_equal(f->model->mdevs[0]->type, f->model->mdevs[1]->type);
         assert_string_equal(f->model->mdevs[0]->uuid_string, UUID_A);
         assert_string_equal(f->model->mdevs[1]->uuid_string, UUID_B);
         assert_string_equal(f->model->mdevs[2]->uuid_string, UUID_C);
