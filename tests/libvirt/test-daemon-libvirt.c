@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * idxdd and idxdctl with a real libvirt: the integration harness (private
+ * bus, umockdev fake kernel, the real daemon and CLI) plus the private
+ * libvirtd of libvirtd.c. Skipped while the daemon does not report libvirt in
+ * GetStatus (the D-Bus hook is not wired yet).
+ */
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "idxd-bus.h"
+#include "libvirt.h"
+#include "libvirtd.h"
+
+#define WAIT_MS 30000
+#define N_DOWN 20
+
+static Libvirtd lvd;
+static virConnectPtr conn;
+
+static void libvirt_silent(void *userdata, virErrorPtr error) {
+}
+
+static void libvirtd_up(void) {
+        int r;
+
+        if (!lvd.dir[0]) {
+                r = libvirtd_setup(&lvd);
+                if (r < 0)
+                        g_error("private libvirtd: %s", g_strerror(-r));
+        }
+        if (lvd.pid <= 0) {
+                r = libvirtd_start(&lvd);
+                if (r < 0) {
+                        libvirtd_dump_log(&lvd);
+                        g_error("private libvirtd did not start: %s", g_strerror(-r));
+                }
+        }
+        if (!conn)
+                conn = virConnectOpen(lvd.uri);
+        g_assert_nonnull(conn);
+}
+
+static void libvirtd_down(void) {
+        if (conn)
+                virConnectClose(conn);
+        conn = NULL;
+        g_assert_cmpint(libvirtd_stop(&lvd), ==, 0);
+}
+
+static virDomainPtr define_domain(const char *name) {
+        g_autofree char *xml = g_strdup_printf(
+                "<domain type='qemu'><name>%s</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+                "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+                "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>", name);
+        virDomainPtr dom;
+
+        libvirtd_up();
+        dom = virDomainDefineXML(conn, xml);
+        if (!dom)
+                g_error("defining %s: %s", name, virGetLastErrorMessage());
+        return dom;
+}
+
+static char *config_xml(const char *name) {
+        virDomainPtr dom = virDomainLookupByName(conn, name);
+        char *xml;
+
+        g_assert_nonnull(dom);
+        xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        virDomainFree(dom);
+        g_assert_nonnull(xml);
+        return xml;
+}
+
+static int config_count(const char *name, const char *uuid) {
+        g_autofree char *xml = config_xml(name);
+        IdxdUuid u;
+
+        g_assert_cmpint(idxd_uuid_parse(uuid, &u), ==, 0);
+        return idxd_libvirt_xml_count_mdev(xml, &u);
+}
+
+static GVariant *get_status(Harness *h) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "GetStatus", NULL, &error);
+
+        g_assert_no_error(error);
+        return g_variant_get_child_value(reply, 0);
+}
+
+/* "URI state" from GetStatus, or NULL when the daemon does not say. */
+static char *status_libvirt(Harness *h) {
+        g_autoptr(GVariant) status = get_status(h);
+        const char *s = NULL;
+
+        return g_variant_lookup(status, "libvirt", "&s", &s) ? g_strdup(s) : NULL;
+}
+
+static guint status_pending(Harness *h) {
+        g_autoptr(GVariant) status = get_status(h);
+        guint32 n = G_MAXUINT32;
+
+        g_assert_true(g_variant_lookup(status, "libvirt_pending", "u", &n));
+        return n;
+}
+
+/* The registration key of uuid in ListMdevs; NULL when the mdev is not listed. */
+static char *mdev_registration(Harness *h, const char *uuid) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "ListMdevs", g_variant_new_parsed("(@a{sv} {},)"), &error);
+        g_autoptr(GVariant) list = NULL;
+        GVariantIter iter;
+        GVariant *dict;
+
+        g_assert_no_error(error);
+        list = g_variant_get_child_value(reply, 0);
+        g_variant_iter_init(&iter, list);
+        while ((dict = g_variant_iter_next_value(&iter))) {
+                const char *u = NULL, *reg = NULL;
+                char *found = NULL;
+
+                if (g_variant_lookup(dict, "uuid", "&s", &u) && g_str_equal(u, uuid))
+                        found = g_strdup(g_variant_lookup(dict, "registration", "&s", &reg) ? reg : "(none given)");
+                g_variant_unref(dict);
+                if (found)
+                        return found;
+        }
+        return NULL;
+}
+
+typedef struct Wait {
+        Harness *h;
+        const char *domain;
+        const char *uuid;
+        const char *want;
+        int count;
+        char **uuids;
+} Wait;
+
+static gboolean registration_is(gpointer data) {
+        Wait *w = data;
+        g_autofree char *reg = mdev_registration(w->h, w->uuid);
+
+        return g_strcmp0(reg, w->want) == 0;
+}
+
+static gboolean libvirt_state_is(gpointer data) {
+        Wait *w = data;
+        g_autofree char *s = status_libvirt(w->h);
+
+        return s && g_str_has_suffix(s, w->want);
+}
+
+static gboolean config_count_is(gpointer data) {
+        Wait *w = data;
+
+        return config_count(w->domain, w->uuid) == w->count;
+}
+
+static gboolean all_registered(gpointer data) {
+        Wait *w = data;
+
+        for (char **u = w->uuids; *u; u++) {
+                g_autofree char *reg = mdev_registration(w->h, *u);
+
+                if (g_strcmp0(reg, "registered") != 0)
+                        return FALSE;
+        }
+        return status_pending(w->h) == 0;
+}
+
+/* A harness whose daemon talks to the private libvirtd; NULL (test skipped) without the hook. */
+static Harness *harness_with_libvirt(void) {
+        Harness *h = harness_new();
+        g_autofree char *state = NULL;
+
+        libvirtd_up();
+        g_free(h->libvirt_uri);
+        h->libvirt_uri = g_strdup(lvd.uri);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 32);
+        harness_start_daemon(h, NULL);
+
+        state = status_libvirt(h);
+        if (!state) {
+                g_test_skip("the daemon does not report libvirt in GetStatus yet (hook not wired)");
+                harness_free(h);
+                return NULL;
+        }
+        Wait w = { .h = h, .want = "connected" };
+        if (!harness_wait_for(libvirt_state_is, &w, WAIT_MS))
+                g_error("the daemon did not connect to %s", lvd.uri);
+        return h;
+}
+
+/* create --domain attaches, destroy detaches, and the domain's XML is as before. */
+static void test_create_destroy(void) {
+        virDomainPtr dom = define_domain("d-create");
+        g_autofree char *before = config_xml("d-create");
+        g_autoptr(Harness) h = harness_with_libvirt();
+
+        if (!h) {
+                virDomainUndefine(dom);
+                virDomainFree(dom);
+                return;
+        }
+        g_autoptr(CtlResult) r = harness_ctl(h, "create", "--type", "dsa-1swq-v1", "--parent", "idxd_sim.0",
+                                             "--domain", "d-create", NULL);
+        assert_ctl_exit(r, 0);
+        g_autoptr(GPtrArray) uuids = harness_list_uuids(h);
+        g_assert_cmpuint(uuids->len, ==, 1);
+        const char *uuid = uuids->pdata[0];
+
+        Wait reg = { .h = h, .uuid = uuid, .want = "registered" };
+        if (!harness_wait_for(registration_is, &reg, WAIT_MS))
+                g_error("mdev %s not registered", uuid);
+        g_assert_cmpint(config_count("d-create", uuid), ==, 1);
+
+        g_autoptr(CtlResult) d = harness_ctl(h, "destroy", uuid, NULL);
+        assert_ctl_exit(d, 0);
+        Wait gone = { .h = h, .domain = "d-create", .uuid = uuid, .count = 0 };
+        if (!harness_wait_for(config_count_is, &gone, WAIT_MS))
+                g_error("mdev %s still in domain d-create", uuid);
+        g_autofree char *after = config_xml("d-create");
+        g_assert_cmpstr(before, ==, after);
+
+        virDomainUndefine(dom);
+        virDomainFree(dom);
+}
+
+/* An unknown domain: org.idxd.Error.Libvirt naming it, and no mdev made. */
+static void test_unknown_domain(void) {
+        g_autoptr(Harness) h = harness_with_libvirt();
+
+        if (!h)
+                return;
+        g_autoptr(CtlResult) r = harness_ctl(h, "create", "--type", "dsa-1swq-v1", "--parent", "idxd_sim.0",
+                                             "--domain", "d-nowhere", NULL);
+        assert_ctl_exit(r, 1);
+        if (!strstr(r->err, "d-nowhere"))
+                g_error("the error does not name the domain:\n%s", r->err);
+
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "CreateMdev",
+                                                 g_variant_new_parsed("('idxd_sim.0', 'dsa-1swq-v1', '', "
+                                                                      "{'domain': <'d-nowhere'>})"),
+                                                 &error);
+        g_assert_null(reply);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name, ==, IDXD_ERROR_LIBVIRT);
+        g_assert_nonnull(strstr(error->message, "'d-nowhere'"));
+
+        g_assert_cmpuint(fake_kernel_count_mdevs(h->kernel, NULL), ==, 0);
+        g_autoptr(GPtrArray) uuids = harness_list_uuids(h);
+        g_assert_cmpuint(uuids->len, ==, 0);
+}
+
+/* libvirtd stopped: 20 creates succeed, registrations wait, and all land when it is back. */
+static void test_libvirt_down(void) {
+        virDomainPtr dom = define_domain("d-down");
+        g_autofree char *before = config_xml("d-down");
+        virDomainFree(dom);
+        g_autoptr(Harness) h = harness_with_libvirt();
+
+        if (!h)
+                return;
+        libvirtd_down();
+        Wait down = { .h = h, .want = "disconnected" };
+        if (!harness_wait_for(libvirt_state_is, &down, WAIT_MS))
+                g_error("the daemon did not notice libvirtd going away");
+
+        g_autofree char *count = g_strdup_printf("%d", N_DOWN);
+        g_autoptr(CtlResult) r = harness_ctl(h, "create", "--type", "dsa-1swq-v1", "--parent", "idxd_sim.0",
+                                             "--domain", "d-down", "--count", count, NULL);
+        assert_ctl_exit(r, 0);
+        g_autoptr(GPtrArray) uuids = harness_list_uuids(h);
+        g_assert_cmpuint(uuids->len, ==, N_DOWN);
+        g_assert_cmpuint(status_pending(h), ==, N_DOWN);
+        g_autofree char *reg = mdev_registration(h, uuids->pdata[0]);
+        g_assert_cmpstr(reg, ==, "pending");
+
+        /* The daemon still serves while libvirt is away. */
+        g_autoptr(CtlResult) st = harness_ctl(h, "status", NULL);
+        assert_ctl_exit(st, 0);
+
+        libvirtd_up();
+        g_ptr_array_add(uuids, NULL);
+        Wait all = { .h = h, .uuids = (char **) uuids->pdata };
+        if (!harness_wait_for(all_registered, &all, WAIT_MS))
+                g_error("not all %d mdevs registered after libvirtd came back", N_DOWN);
+        for (int i = 0; i < N_DOWN; i++)
+                g_assert_cmpint(config_count("d-down", uuids->pdata[i]), ==, 1);
+
+        for (int i = 0; i < N_DOWN; i++) {
+                g_autoptr(CtlResult) d = harness_ctl(h, "destroy", uuids->pdata[i], NULL);
+                assert_ctl_exit(d, 0);
+        }
+        for (int i = 0; i < N_DOWN; i++) {
+                Wait gone = { .h = h, .domain = "d-down", .uuid = uuids->pdata[i], .count = 0 };
+                if (!harness_wait_for(config_count_is, &gone, WAIT_MS))
+                        g_error("mdev %s still in domain d-down", (char *) uuids->pdata[i]);
+        }
+        g_autofree char *after = config_xml("d-down");
+        g_assert_cmpstr(before, ==, after);
+
+        dom = virDomainLookupByName(conn, "d-down");
+        virDomainUndefine(dom);
+        virDomainFree(dom);
+}
+
+int main(int argc, char **argv) {
+        int r;
+
+        g_test_init(&argc, &argv, NULL);
+        if (access(getenv("IDXD_TEST_LIBVIRTD") ?: "/usr/sbin/libvirtd", X_OK) < 0) {
+                g_print("1..0 # SKIP libvirtd is not installed\n");
+                return 77;
+        }
+        virSetErrorFunc(NULL, libvirt_silent);
+        g_test_add_func("/daemon-libvirt/create-destroy", test_create_destroy);
+        g_test_add_func("/daemon-libvirt/unknown-domain", test_unknown_domain);
+        g_test_add_func("/daemon-libvirt/libvirt-down-20", test_libvirt_down);
+        r = g_test_run();
+
+        if (conn)
+                virConnectClose(conn);
+        libvirtd_cleanup(&lvd);
+        return r;
+}
