@@ -33,6 +33,7 @@ IdxdPlan *idxd_plan_free(IdxdPlan *p) {
                 free(p->entries[i].pool);
         }
         free(p->entries);
+        free(p->by_uuid);
         free(p);
         return NULL;
 }
@@ -51,10 +52,26 @@ IdxdShortfalls *idxd_shortfalls_free(IdxdShortfalls *s) {
 }
 
 const IdxdPlanEntry *idxd_plan_find(const IdxdPlan *p, const IdxdUuid *uuid) {
-        for (size_t i = 0; i < p->n_entries; i++)
-                if (idxd_uuid_equal(&p->entries[i].uuid, uuid))
-                        return &p->entries[i];
+        size_t lo = 0, hi = p->n_entries;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = idxd_uuid_compare(&p->by_uuid[mid]->uuid, uuid);
+
+                if (c == 0)
+                        return p->by_uuid[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
         return NULL;
+}
+
+static int compare_entry_ptr(const void *a, const void *b) {
+        const IdxdPlanEntry *x = *(IdxdPlanEntry *const *) a, *y = *(IdxdPlanEntry *const *) b;
+
+        return idxd_uuid_compare(&x->uuid, &y->uuid);
 }
 
 /* Same rule as the D-Bus API: the full id, or a suffix after a '-'. */
@@ -446,7 +463,8 @@ static int build_plan(const Solve *s, IdxdPlan *plan) {
         for (size_t i = 0; i < s->n_slots; i++)
                 n += s->slot_parent[i] >= 0;
         plan->entries = calloc(n + 1, sizeof(IdxdPlanEntry));
-        if (!plan->entries)
+        plan->by_uuid = calloc(n + 1, sizeof(IdxdPlanEntry *));
+        if (!plan->entries || !plan->by_uuid)
                 return -ENOMEM;
 
         for (size_t a = 0; a < s->policy->n_assignments; a++) {
@@ -481,6 +499,10 @@ static int build_plan(const Solve *s, IdxdPlan *plan) {
                                 return -ENOMEM;
                 }
         }
+        for (size_t i = 0; i < plan->n_entries; i++)
+                plan->by_uuid[i] = &plan->entries[i];
+        if (plan->n_entries > 1)
+                qsort(plan->by_uuid, plan->n_entries, sizeof(IdxdPlanEntry *), compare_entry_ptr);
         return 0;
 }
 
@@ -513,5 +535,36 @@ int idxd_policy_solve(const IdxdSolverInput *input, const IdxdPolicy *policy,
         *ret_plan = TAKE_PTR(plan);
         if (ret_shortfalls)
                 *ret_shortfalls = TAKE_PTR(sf);
+        return 0;
+}
+
+int idxd_plan_actions(const IdxdPlan *plan, const IdxdSolverMdev *mdevs, size_t n_mdevs,
+                      bool (*policy_made)(const IdxdUuid *uuid, void *userdata), void *userdata,
+                      IdxdPlanAction **ret, size_t *ret_n) {
+        _cleanup_free_ IdxdPlanAction *actions = NULL;
+        size_t n = 0;
+
+        /* at most one removal per mdev and one creation per entry */
+        actions = calloc(n_mdevs + plan->n_entries + 1, sizeof(IdxdPlanAction));
+        if (!actions)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n_mdevs; i++) {
+                const IdxdPlanEntry *e = idxd_plan_find(plan, &mdevs[i].uuid);
+                bool misplaced = e && !e->exists;
+
+                if ((!e && policy_made && policy_made(&mdevs[i].uuid, userdata)) || misplaced)
+                        actions[n++] = (IdxdPlanAction) { .action = IDXD_PLAN_REMOVE, .uuid = mdevs[i].uuid };
+        }
+        for (size_t i = 0; i < plan->n_entries; i++)
+                if (!plan->entries[i].exists)
+                        actions[n++] = (IdxdPlanAction) {
+                                .action = IDXD_PLAN_CREATE,
+                                .uuid = plan->entries[i].uuid,
+                                .entry = &plan->entries[i],
+                        };
+
+        *ret = TAKE_PTR(actions);
+        *ret_n = n;
         return 0;
 }

@@ -62,6 +62,7 @@ typedef struct IdxdPlanEntry {
 typedef struct IdxdPlan {
         IdxdPlanEntry *entries;         /* in assignment order, then index order */
         size_t n_entries;
+        IdxdPlanEntry **by_uuid;        /* the same, sorted by UUID, for idxd_plan_find() */
 } IdxdPlan;
 
 typedef enum IdxdShortfallReason {
@@ -95,7 +96,30 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(IdxdPlan *, idxd_plan_free);
 IdxdShortfalls *idxd_shortfalls_free(IdxdShortfalls *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(IdxdShortfalls *, idxd_shortfalls_free);
 
+/* O(log n). */
 const IdxdPlanEntry *idxd_plan_find(const IdxdPlan *p, const IdxdUuid *uuid);
+
+typedef enum IdxdPlanActionType {
+        IDXD_PLAN_REMOVE,               /* remove the mdev (policy-made, not or no longer where the plan has it) */
+        IDXD_PLAN_CREATE,               /* create entry's mdev */
+} IdxdPlanActionType;
+
+typedef struct IdxdPlanAction {
+        IdxdPlanActionType action;
+        IdxdUuid uuid;
+        const IdxdPlanEntry *entry;     /* CREATE: what to make; REMOVE: NULL */
+} IdxdPlanAction;
+
+/*
+ * Pure: what turns the host into the plan. Removals come first (they free
+ * capacity and UUIDs), then creations in plan order. An existing mdev is
+ * removed when policy_made(uuid) says the policy made it and the plan does
+ * not have it, or when the plan wants its UUID on another parent or type.
+ * Whether a busy mdev may go is the caller's call.
+ */
+int idxd_plan_actions(const IdxdPlan *plan, const IdxdSolverMdev *mdevs, size_t n_mdevs,
+                      bool (*policy_made)(const IdxdUuid *uuid, void *userdata), void *userdata,
+                      IdxdPlanAction **ret, size_t *ret_n);
 
 /* Pure. Returns 0 (also when some assignments are unmet: see *ret_shortfalls) or -ENOMEM/-EINVAL. */
 int idxd_policy_solve(const IdxdSolverInput *input, const IdxdPolicy *policy,

@@ -425,6 +425,61 @@ static void test_existing_over_lowered_limit(void **state) {
         idxd_policy_free(p);
 }
 
+static bool made_by_policy(const IdxdUuid *uuid, void *userdata) {
+        const IdxdUuid *dropped = userdata;
+
+        return idxd_uuid_equal(uuid, dropped);
+}
+
+static void test_actions(void **state) {
+        IdxdPlan *plan = NULL;
+        IdxdShortfalls *sf = NULL;
+        IdxdPlanAction *actions = NULL;
+        IdxdUuid u0, u1, dropped, foreign;
+        IdxdPolicy *p;
+        size_t n;
+        Host h;
+
+        host_init(&h, 2, 8);
+        assert_int_equal(idxd_policy_uuid("vm1", "dsa", 0, &u0), 0);
+        assert_int_equal(idxd_policy_uuid("vm1", "dsa", 1, &u1), 0);
+        assert_int_equal(idxd_policy_uuid("vm1", "dsa", 2, &dropped), 0);
+        assert_int_equal(idxd_uuid_parse("00000000-0000-4000-8000-00000000000f", &foreign), 0);
+        /* index 0 in place, index 1 on a parent the pool no longer matches, index 2 dropped, one not ours */
+        h.mdevs[0] = (IdxdSolverMdev) { .uuid = u0, .parent = "idxd_sim.1", .type = SWQ };
+        h.mdevs[1] = (IdxdSolverMdev) { .uuid = u1, .parent = "idxd_sim.0", .type = SWQ };
+        h.mdevs[2] = (IdxdSolverMdev) { .uuid = dropped, .parent = "idxd_sim.1", .type = SWQ };
+        h.mdevs[3] = (IdxdSolverMdev) { .uuid = foreign, .parent = "idxd_sim.1", .type = SWQ };
+        h.input.n_mdevs = 4;
+
+        p = policy_from("{\"pools\": [{\"name\": \"dsa\", \"match\": {\"parent\": \"idxd_sim.1\", \"type\": \"dsa-1swq-v1\"}}],"
+                        " \"assignments\": [" ASSIGN("vm1", 2, "") "]}");
+        solve(&h, p, &plan, &sf);
+        assert_int_equal(plan->n_entries, 2);
+        assert_true(plan->entries[0].exists);
+        assert_false(plan->entries[1].exists);
+
+        assert_int_equal(idxd_plan_actions(plan, h.mdevs, h.input.n_mdevs, made_by_policy, &dropped, &actions, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(actions[0].action, IDXD_PLAN_REMOVE);
+        assert_true(idxd_uuid_equal(&actions[0].uuid, &u1));
+        assert_int_equal(actions[1].action, IDXD_PLAN_REMOVE);
+        assert_true(idxd_uuid_equal(&actions[1].uuid, &dropped));
+        assert_int_equal(actions[2].action, IDXD_PLAN_CREATE);
+        assert_true(idxd_uuid_equal(&actions[2].uuid, &u1));
+        assert_string_equal(actions[2].entry->parent, "idxd_sim.1");
+        free(actions);
+
+        /* without knowing what the policy made, nothing unplanned is removed */
+        assert_int_equal(idxd_plan_actions(plan, h.mdevs, h.input.n_mdevs, NULL, NULL, &actions, &n), 0);
+        assert_int_equal(n, 2);
+        free(actions);
+
+        idxd_plan_free(plan);
+        idxd_shortfalls_free(sf);
+        idxd_policy_free(p);
+}
+
 static void test_empty(void **state) {
         IdxdPlan *plan = NULL;
         IdxdShortfalls *sf = NULL;
@@ -495,6 +550,7 @@ int main(void) {
                 cmocka_unit_test(test_determinism),
                 cmocka_unit_test(test_stable_after_capacity_change),
                 cmocka_unit_test(test_existing_over_lowered_limit),
+                cmocka_unit_test(test_actions),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_snapshot_from_model),
         };
