@@ -244,6 +244,9 @@ int daemon_run(Daemon *d) {
         r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop");
+        r = sd_bus_set_exit_on_disconnect(d->bus, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the bus");
 
         r = sd_bus_request_name(d->bus, IDXD_BUS_NAME, 0);
         if (r == -EEXIST || r == -EALREADY) {
@@ -265,5 +268,10 @@ int daemon_run(Daemon *d) {
         r = sd_event_loop(d->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed");
+        if (r > 0) {
+                /* Only the bus ends the loop with a failure: let the service manager restart us. */
+                log_error("Lost the connection to the bus, exiting");
+                return -ECONNRESET;
+        }
         return 0;
 }

@@ -252,14 +252,27 @@ static int handle_device(Daemon *d, struct udev_device *dev, const char *action)
 
 static int on_monitor_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Daemon *d = userdata;
+        bool overflow = false;
 
         for (;;) {
                 _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 
+                errno = 0;
                 dev = udev_monitor_receive_device(d->monitor);
-                if (!dev)
+                if (!dev) {
+                        if (errno == ENOBUFS) {
+                                overflow = true;
+                                continue;
+                        }
                         break;
+                }
                 (void) handle_device(d, dev, udev_device_get_action(dev));
+        }
+
+        /* The socket overflowed and uevents were dropped: sysfs itself is the truth. */
+        if (overflow) {
+                log_warning("uevents were lost (receive buffer overflow); re-reading sysfs");
+                (void) discovery_enumerate(d);
         }
         daemon_notify_status(d);
         return 0;
