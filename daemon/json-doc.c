@@ -450,6 +450,10 @@ int json_doc_parse(const char *filename, const char *text, size_t length,
                 return json_text_error(filename, text, length, (size_t) (nul - text), ret_error,
                                        "NUL byte in file");
 
+        if (length >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+                return json_text_error(filename, text, length, 0, ret_error,
+                                       "byte order mark at the start (save the file as UTF-8 without BOM)");
+
         end = 0;
         while (end < length && strchr(" \t\r\n", text[end]))
                 end++;

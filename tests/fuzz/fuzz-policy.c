@@ -33,7 +33,13 @@ static const IdxdSolverParent parents[] = {
         { .name = "mtty", .driver = NULL, .numa_node = -1, .types = other_types, .n_types = 1 },
 };
 
+static bool always(const IdxdUuid *uuid, void *userdata) {
+        return true;
+}
+
 static void fuzz_policy(const char *text, size_t size) {
+        IdxdPlanAction *actions = NULL;
+        size_t n_actions;
         IdxdPolicy *policy = NULL;
         IdxdPlan *plan = NULL;
         IdxdShortfalls *sf = NULL;
@@ -52,10 +58,15 @@ static void fuzz_policy(const char *text, size_t size) {
                         abort(); /* success never leaves a message */
                 if (idxd_policy_solve(&in, policy, &plan, &sf) < 0)
                         abort();
+                for (size_t i = 1; i < plan->n_entries; i++)
+                        if (idxd_uuid_equal(&plan->by_uuid[i - 1]->uuid, &plan->by_uuid[i]->uuid))
+                                abort(); /* a plan never holds a UUID twice */
                 for (size_t i = 0; i < plan->n_entries; i++)
-                        for (size_t j = i + 1; j < plan->n_entries; j++)
-                                if (idxd_uuid_equal(&plan->entries[i].uuid, &plan->entries[j].uuid))
-                                        abort(); /* a plan never holds a UUID twice */
+                        if (idxd_plan_find(plan, &plan->entries[i].uuid) != &plan->entries[i])
+                                abort();
+                if (idxd_plan_actions(plan, &existing, 1, always, NULL, &actions, &n_actions) < 0)
+                        abort();
+                free(actions);
         } else if (!error)
                 abort(); /* every failure says why */
         free(error);

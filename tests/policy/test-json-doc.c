@@ -51,6 +51,8 @@ static void test_syntax_errors(void **state) {
         expect_error("{\"a\": NaN}", "f.json:1:7: invalid JSON: not a JSON value: NaN");
         expect_error("{\"a\": [-Infinity]}", "f.json:1:8: invalid JSON: not a JSON value: -Infinity");
         expect_error("{\"a\": 1.}", "f.json:1:7: invalid JSON: not a JSON value: 1.");
+        expect_error("{\"a\": \"\xff\"}", "f.json:1:8: invalid JSON: invalid utf-8 string");
+        expect_error("\xef\xbb\xbf{}", "f.json:1:1: byte order mark at the start (save the file as UTF-8 without BOM)");
         expect_error("{\"a\": \"x\ty\"}", "f.json:1:9: invalid JSON: control character in string (write it as an escape)");
         assert_null(parse_error("{\"a\": [1, -0.5e+3, 0, true, false, null, 10E2, \"\\t\"]}", NULL));
 }
