@@ -394,6 +394,22 @@ t_ims_exhaust() {
 }
 check "IMS exhaustion: available_instances 0 and ENOSPC while WQs are free" t_ims_exhaust
 
+t_ims_full() {
+	local i err
+	fresh
+	load sim_devices=1 sim_wqs=8 sim_swqs=8 swq_slots=1024 ims_size=2050 || fail "insmod"
+	expect "swq available (2050 entries / 2)" "$(val "$swq/available_instances")" 1025
+	for ((i = 0; i < 1025; i++)); do
+		err=$(create "$swq" "$(uuid $((40000 + i)))") || fail "create $i: $err"
+	done
+	expect "ims_available with 1025 mdevs" "$(val "$parent/ims_available")" 0
+	expect "swq available" "$(val "$swq/available_instances")" 0
+	err=$(create "$swq" "$(uuid 49999)") && fail "create past IMS succeeded"
+	case "$err" in *"No space left on device"*) ;; *) fail "create past IMS: $err" ;; esac
+	unload || fail "rmmod with 1025 mdevs"
+}
+check "2050 IMS entries in use at once (1025 mdevs x 2 vectors, past the 2048 MSI-X limit)" t_ims_full
+
 t_bad_params() {
 	fresh
 	! load sim_devices=1 sim_wqs=0 2>/dev/null || { rmmod idxd_mdev; fail "sim_wqs=0 accepted"; }
