@@ -253,7 +253,7 @@ static int batch_reply(Batch *b) {
                                                   "path", "o", path);
                 } else
                         r = sd_bus_message_append(reply, "a{sv}", 2,
-                                                  "error", "s", res->error_name,
+                                                  "error", "s", res->error_name ?: IDXD_ERROR_FAILED,
                                                   "message", "s", strempty(res->message));
                 if (r < 0)
                         return r;

@@ -153,12 +153,16 @@ static int queue_push(Daemon *d, const char *parent, const char *type, MdevOp *o
         r = queue_get(d, parent, type, &q);
         if (r < 0)
                 return r;
+        /* Scheduled before op joins, so on failure the caller still owns op. */
+        r = queue_schedule(q);
+        if (r < 0)
+                return r;
         if (q->tail)
                 q->tail->next = op;
         else
                 q->head = op;
         q->tail = op;
-        return queue_schedule(q);
+        return 0;
 }
 
 /* Ends the running op; the next one starts on the next loop iteration. */
@@ -482,13 +486,13 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
                 RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT, "Parent %s not found", req->parent);
         if (r == -ENOTUNIQ)
                 RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
-                                    "Type %s is ambiguous: name it in full", type_spec);
+                                      "Type %s is ambiguous: name it in full", type_spec);
         if (r < 0) {
                 if (req->parent && *req->parent)
                         RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
-                                            "Type %s not found on parent %s", type_spec, req->parent);
+                                              "Type %s not found on parent %s", type_spec, req->parent);
                 RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
-                                    "Type %s not found on any parent", type_spec);
+                                      "Type %s not found on any parent", type_spec);
         }
 
         op = calloc(1, sizeof(*op));
