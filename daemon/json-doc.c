@@ -73,8 +73,60 @@ int json_doc_error(const JsonDoc *d, size_t offset, char **ret_error, const char
         return r;
 }
 
+/* Columns of a long line (minified JSON) would cost O(offset) each time; positions are mostly asked in order. */
+struct JsonDocCursor {
+        size_t offset;
+        size_t line;            /* index into line_starts */
+        unsigned column;
+};
+
 void json_doc_line_column(const JsonDoc *d, size_t offset, unsigned *ret_line, unsigned *ret_column) {
-        line_column(d->text, d->length, offset, ret_line, ret_column);
+        size_t lo = 0, hi = d->n_lines;
+        unsigned line, column;
+        struct JsonDocCursor *c = d->cursor;
+
+        if (!d->line_starts) {
+                line_column(d->text, d->length, offset, ret_line, ret_column);
+                return;
+        }
+        if (offset > d->length)
+                offset = d->length;
+        /* the last line starting at or before offset */
+        while (hi - lo > 1) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (d->line_starts[mid] <= offset)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        if (c && c->line == lo && c->offset <= offset) {
+                line_column(d->text + c->offset, d->length - c->offset, offset - c->offset, &line, &column);
+                column += c->column - 1;
+        } else
+                line_column(d->text + d->line_starts[lo], d->length - d->line_starts[lo],
+                            offset - d->line_starts[lo], &line, &column);
+        if (c)
+                *c = (struct JsonDocCursor) { .offset = offset, .line = lo, .column = column };
+        *ret_line = (unsigned) lo + 1;
+        *ret_column = column;
+}
+
+static int index_lines(JsonDoc *d) {
+        size_t n = 1;
+
+        for (size_t i = 0; i < d->length; i++)
+                n += d->text[i] == '\n';
+        d->line_starts = calloc(n, sizeof(size_t));
+        d->cursor = calloc(1, sizeof(struct JsonDocCursor));
+        if (!d->line_starts || !d->cursor)
+                return -ENOMEM;
+        *d->cursor = (struct JsonDocCursor) { .offset = 0, .line = 0, .column = 1 };
+        d->n_lines = 1;
+        for (size_t i = 0; i < d->length; i++)
+                if (d->text[i] == '\n')
+                        d->line_starts[d->n_lines++] = i + 1;
+        return 0;
 }
 
 static void json_node_done(JsonNode *n) {
@@ -90,6 +142,8 @@ JsonDoc *json_doc_free(JsonDoc *d) {
                 return NULL;
         json_node_done(&d->root);
         json_object_put(d->root_value);
+        free(d->line_starts);
+        free(d->cursor);
         free(d->filename);
         free(d->text);
         free(d);
@@ -493,6 +547,9 @@ int json_doc_parse(const char *filename, const char *text, size_t length,
         memcpy(d->text, text, length);
         d->text[length] = 0;
         d->length = length;
+        r = index_lines(d);
+        if (r < 0)
+                return r;
 
         s = (Scanner) { .doc = d, .ret_error = ret_error };
         skip_space(&s);

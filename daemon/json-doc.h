@@ -33,6 +33,9 @@ typedef struct JsonDoc {
         size_t length;
         json_object *root_value;
         JsonNode root;
+        size_t *line_starts;    /* offset of each line's first byte, for line_column in O(log n) */
+        size_t n_lines;
+        struct JsonDocCursor *cursor; /* the last position asked for: callers go forward */
 } JsonDoc;
 
 /*

@@ -102,6 +102,31 @@ static void test_positions(void **state) {
         json_doc_free(d);
 }
 
+/* The index and the cursor must agree with counting from the start, in any order of asking. */
+static void test_positions_any_order(void **state) {
+        static const char text[] = "{\"a\": [1, 2, 3], \"é\": {\"b\": \"ü\"},\n\n  \"c\": [\n true, false], \"d\": null}";
+        size_t n = strlen(text);
+        JsonDoc *d = NULL;
+
+        assert_null(parse_error(text, &d));
+        for (size_t k = 0; k < 3 * n; k++) {
+                size_t offset = (k * 7919) % (n + 1);
+                unsigned line, column, want_line = 1, want_column = 1;
+
+                for (size_t i = 0; i < offset; i++) {
+                        if (text[i] == '\n') {
+                                want_line++;
+                                want_column = 1;
+                        } else if (((unsigned char) text[i] & 0xc0) != 0x80)
+                                want_column++;
+                }
+                json_doc_line_column(d, offset, &line, &column);
+                assert_int_equal(line, want_line);
+                assert_int_equal(column, want_column);
+        }
+        json_doc_free(d);
+}
+
 static void test_typed_getters(void **state) {
         JsonDoc *d = NULL;
         char *error = NULL;
@@ -183,6 +208,7 @@ int main(void) {
                 cmocka_unit_test(test_nul_byte),
                 cmocka_unit_test(test_duplicate_keys),
                 cmocka_unit_test(test_positions),
+                cmocka_unit_test(test_positions_any_order),
                 cmocka_unit_test(test_typed_getters),
                 cmocka_unit_test(test_check_object),
                 cmocka_unit_test(test_deep_nesting),
