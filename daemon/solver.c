@@ -568,3 +568,23 @@ int idxd_plan_actions(const IdxdPlan *plan, const IdxdSolverMdev *mdevs, size_t 
         *ret_n = n;
         return 0;
 }
+
+int idxd_plan_entry_to_definition(const IdxdPlanEntry *e, IdxdDefinition **ret) {
+        _cleanup_(idxd_definition_freep) IdxdDefinition *d = calloc(1, sizeof(*d));
+
+        if (!d)
+                return -ENOMEM;
+        d->uuid = e->uuid;
+        memcpy(d->uuid_string, e->uuid_string, sizeof(d->uuid_string));
+        d->persistent = e->persistent;
+        d->autostart = e->autostart;
+        d->origin = IDXD_ORIGIN_POLICY;
+        d->parent = strdup(e->parent);
+        d->type = strdup(e->type);
+        d->domain = strdup(e->domain);
+        d->pool = strdup(e->pool);
+        if (!d->parent || !d->type || !d->domain || !d->pool)
+                return -ENOMEM;
+        *ret = TAKE_PTR(d);
+        return 0;
+}

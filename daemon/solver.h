@@ -12,6 +12,7 @@
 
 #include "macro.h"
 #include "policy.h"
+#include "store.h"
 #include "uuid.h"
 
 /* The solver's own view of the host, so it does not depend on the daemon's model. */
@@ -120,6 +121,9 @@ typedef struct IdxdPlanAction {
 int idxd_plan_actions(const IdxdPlan *plan, const IdxdSolverMdev *mdevs, size_t n_mdevs,
                       bool (*policy_made)(const IdxdUuid *uuid, void *userdata), void *userdata,
                       IdxdPlanAction **ret, size_t *ret_n);
+
+/* The definition the daemon stores for a persistent plan entry (origin policy). */
+int idxd_plan_entry_to_definition(const IdxdPlanEntry *e, IdxdDefinition **ret);
 
 /* Pure. Returns 0 (also when some assignments are unmet: see *ret_shortfalls) or -ENOMEM/-EINVAL. */
 int idxd_policy_solve(const IdxdSolverInput *input, const IdxdPolicy *policy,

@@ -468,6 +468,22 @@ static void test_actions(void **state) {
         assert_int_equal(actions[2].action, IDXD_PLAN_CREATE);
         assert_true(idxd_uuid_equal(&actions[2].uuid, &u1));
         assert_string_equal(actions[2].entry->parent, "idxd_sim.1");
+
+        {
+                IdxdDefinition *def = NULL;
+
+                assert_int_equal(idxd_plan_entry_to_definition(actions[2].entry, &def), 0);
+                assert_true(idxd_uuid_equal(&def->uuid, &u1));
+                assert_string_equal(def->uuid_string, actions[2].entry->uuid_string);
+                assert_string_equal(def->parent, "idxd_sim.1");
+                assert_string_equal(def->type, SWQ);
+                assert_string_equal(def->domain, "vm1");
+                assert_string_equal(def->pool, "dsa");
+                assert_int_equal(def->origin, IDXD_ORIGIN_POLICY);
+                assert_true(def->persistent);
+                assert_true(def->autostart);
+                idxd_definition_free(def);
+        }
         free(actions);
 
         /* without knowing what the policy made, nothing unplanned is removed */
