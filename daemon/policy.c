@@ -317,9 +317,13 @@ static int parse_assignment(const JsonDoc *d, const JsonNode *n, const FileDefau
         r = json_doc_get_bool(d, n, "autostart", &a->autostart, ret_error);
         if (r < 0)
                 return r;
-        if (a->autostart && !a->persistent)
-                return json_doc_error(d, json_node_member(n, "autostart") ? json_node_member(n, "autostart")->offset : n->offset,
-                                      ret_error, "\"autostart\" needs \"persistent\": true");
+        /* Only what is stored can start at boot; a defaulted autostart just follows. */
+        if (!a->persistent) {
+                if (r > 0 && a->autostart)
+                        return json_doc_error(d, json_node_member(n, "autostart")->offset, ret_error,
+                                              "\"autostart\" needs \"persistent\": true");
+                a->autostart = false;
+        }
         r = get_int(d, n, "prefer_numa_node", 0, IDXD_POLICY_MAX_NUMA, &a->prefer_numa_node, ret_error);
         if (r < 0)
                 return r;

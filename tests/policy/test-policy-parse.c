@@ -84,6 +84,8 @@ static void test_full_file(void **state) {
 }
 
 static void test_defaults(void **state) {
+        static const char not_kept[] = "{\"pools\": [" POOL_P "], \"assignments\": [{\"domain\": \"d\","
+                                       " \"pool\": \"p\", \"count\": 1, \"persistent\": false}]}";
         static const char text[] = "{\"pools\": [" POOL_P "], \"assignments\": [{\"domain\": \"d\", \"pool\": \"p\", \"count\": 1}]}";
         IdxdPolicy *p = NULL;
 
@@ -93,6 +95,13 @@ static void test_defaults(void **state) {
         assert_true(p->assignments[0].autostart);
         assert_int_equal(p->pools[0].ims_reserve, IDXD_POLICY_UNSET);
         assert_int_equal(p->pools[0].max_per_parent, IDXD_POLICY_UNSET);
+        idxd_policy_free(p);
+
+        /* not persistent: the defaulted autostart follows */
+        assert_int_equal(idxd_policy_new(&p), 0);
+        assert_int_equal(idxd_policy_parse(p, "p.json", not_kept, strlen(not_kept), NULL), 0);
+        assert_false(p->assignments[0].persistent);
+        assert_false(p->assignments[0].autostart);
         idxd_policy_free(p);
 
         /* an empty policy is a policy */
@@ -171,8 +180,9 @@ static void test_semantic_errors(void **state) {
                      "p.json:1:89: domain name \"a/b\" is not valid (1-255 characters, no '/' or control characters)");
         expect_error("{\"pools\": [" POOL_P "], \"assignments\": [{\"domain\": \"d\", \"pool\": \"p\"}]}",
                      "p.json:1:78: assignment is missing required key \"count\"");
-        expect_error("{\"pools\": [" POOL_P "], \"assignments\": [{\"domain\": \"d\", \"pool\": \"p\", \"count\": 1, \"persistent\": false}]}",
-                     "p.json:1:78: \"autostart\" needs \"persistent\": true");
+        expect_error("{\"pools\": [" POOL_P "], \"assignments\": [{\"domain\": \"d\", \"pool\": \"p\", \"count\": 1, \"persistent\": false,"
+                     " \"autostart\": true}]}",
+                     "p.json:1:153: \"autostart\" needs \"persistent\": true");
 }
 
 /* A scratch directory with files; removed by the test. */
