@@ -265,7 +265,7 @@ static void keep_existing(Solve *s) {
                         long j, t;
 
                         if (idxd_policy_uuid(as->domain, as->pool, i, &uuid) < 0)
-                                continue; /* placed anew in pass 2, which reports ENOMEM */
+                                continue; /* build_plan() derives it again and reports ENOMEM */
                         m = find_mdev(s, &uuid);
                         if (!m || !m->parent || !m->type)
                                 continue;
