@@ -219,6 +219,18 @@ static void test_create_destroy(void) {
                 g_error("mdev %s not registered", uuid);
         g_assert_cmpint(config_count("d-create", uuid), ==, 1);
 
+        /* What people see: the connection in status, the registration in list. */
+        g_autoptr(CtlResult) st = harness_ctl(h, "status", NULL);
+        assert_ctl_exit(st, 0);
+        if (!strstr(st->out, lvd.uri) || !strstr(st->out, "connected"))
+                g_error("idxdctl status does not show the libvirt connection:\n%s", st->out);
+        g_autoptr(CtlResult) list = harness_ctl(h, "list", "--json", NULL);
+        assert_ctl_exit(list, 0);
+        if (!strstr(list->out, "\"registration\""))
+                g_test_incomplete("idxdctl list does not show the registration yet");
+        else if (!strstr(list->out, "\"registered\""))
+                g_error("idxdctl list does not show the mdev registered:\n%s", list->out);
+
         g_autoptr(CtlResult) d = harness_ctl(h, "destroy", uuid, NULL);
         assert_ctl_exit(d, 0);
         Wait gone = { .h = h, .domain = "d-create", .uuid = uuid, .count = 0 };
