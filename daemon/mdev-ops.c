@@ -68,11 +68,9 @@ static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) {
         op_free(op);
 }
 
+/* Fails a request that never made it into a queue. */
 static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
                          int r, const char *fmt, ...) _printf_(6, 7);
-
-/* Fails a request that never made it into a queue. */
-#define RETURN_FAILED_REQUEST(...) do { fail_request(__VA_ARGS__); return; } while (0)
 static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
                          int r, const char *fmt, ...) {
         _cleanup_free_ char *message = NULL;
@@ -84,6 +82,8 @@ static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callbac
         va_end(ap);
         callback(d, uuid, r, message ? message : strerror(-r), userdata);
 }
+
+#define RETURN_FAILED_REQUEST(...) do { fail_request(__VA_ARGS__); return; } while (0)
 
 static void queue_free(MdevQueue *q) {
         Daemon *d = q->daemon;
