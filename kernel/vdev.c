@@ -328,9 +328,14 @@ static void vdev_bar0_write32(struct idxd_vdev *vdev, unsigned int off,
 		put_le32_at(vdev->regs, off, val);
 		break;
 	case DSA_REG_INTCAUSE:
-	case DSA_REG_SWERR:
 		/* write 1 to clear */
 		old = get_le32_at(vdev->regs, off);
+		put_le32_at(vdev->regs, off, old & ~val);
+		break;
+	case DSA_REG_SWERR:
+		/* valid and overflow are write 1 to clear, the rest read-only */
+		old = get_le32_at(vdev->regs, off);
+		val &= DSA_SWERR_VALID | DSA_SWERR_OVERFLOW;
 		put_le32_at(vdev->regs, off, old & ~val);
 		break;
 	case DSA_REG_CMD:
