@@ -285,7 +285,11 @@ int discovery_start_monitor(Daemon *d) {
         if (!d->monitor)
                 return negative_errno();
 
-        (void) udev_monitor_set_receive_buffer_size(d->monitor, MONITOR_RECEIVE_BUFFER);
+        /* Beyond net.core.rmem_max this needs CAP_NET_ADMIN; without it an overflow costs a re-enumeration. */
+        r = udev_monitor_set_receive_buffer_size(d->monitor, MONITOR_RECEIVE_BUFFER);
+        if (r < 0)
+                log_notice("Cannot enlarge the uevent receive buffer (%s); a uevent storm may cost a re-enumeration",
+                           strerror(-r));
 
         r = udev_monitor_enable_receiving(d->monitor);
         if (r < 0)
