@@ -471,6 +471,7 @@ static void test_check_timeout(void **state) {
  */
 static void test_free_while_stuck(void **state) {
         uint64_t t0, elapsed;
+        CheckResult c;
         IdxdUuid u;
         Fixture f;
 
@@ -478,7 +479,10 @@ static void test_free_while_stuck(void **state) {
         fixture_start(&f);
         assert_int_equal(kill(daemon_under_test.pid, SIGSTOP), 0);
         assert_int_equal(idxd_libvirt_register(f.libvirt, &u, "t-stuck", false), 0);
-        run_for(&f, 300000);
+        /* A check that times out shows the worker is inside a call that does not return. */
+        c = check_domain(&f, "t-stuck", 1000000);
+        assert_int_equal(c.r, -ETIMEDOUT);
+        run_for(&f, 200000);
         assert_int_equal(idxd_libvirt_get_pending(f.libvirt), 1);
 
         t0 = now_usec();
