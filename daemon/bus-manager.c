@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "auth.h"
 #include "config.h"
@@ -564,13 +563,6 @@ static int method_list_parents(sd_bus_message *m, void *userdata, sd_bus_error *
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
 
@@ -578,7 +570,7 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
                                           "version", "s", IDXD_VERSION,
                                           "parents", "u", (uint32_t) d->model->n_parents,
                                           "mdevs", "u", (uint32_t) d->model->n_mdevs,
-                                          "uptime_usec", "t", now_usec() - d->start_usec,
+                                          "uptime_usec", "t", daemon_now_usec() - d->start_usec,
                                           "sysfs_root", "s", d->sysfs_root,
                                           "group", "s", d->has_group ? d->group_name : "");
 }

@@ -76,7 +76,7 @@ static const ModelObserver daemon_model_observer = {
         .mdev_removed = on_mdev_removed,
 };
 
-static uint64_t now_usec(void) {
+uint64_t daemon_now_usec(void) {
         struct timespec ts;
 
         (void) clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -95,7 +95,7 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        d->start_usec = now_usec();
+        d->start_usec = daemon_now_usec();
         d->create_timeout_usec = config->create_timeout_usec ?: DAEMON_DEFAULT_CREATE_TIMEOUT_USEC;
 
         r = strdup_or_default(config->sysfs_root, SYSFS_DEFAULT_ROOT, &d->sysfs_root);

@@ -54,6 +54,8 @@ int daemon_new(const DaemonConfig *config, Daemon **ret);
 Daemon *daemon_free(Daemon *d);
 /* Sets everything up in order and runs the loop until SIGTERM/SIGINT. */
 int daemon_run(Daemon *d);
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t daemon_now_usec(void);
 /* Sends STATUS= with the current counts. */
 void daemon_notify_status(Daemon *d);
 

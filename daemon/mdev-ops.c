@@ -50,19 +50,25 @@ static MdevOp *op_free(MdevOp *op) {
         return NULL;
 }
 
+/* fmt and its arguments as a new string; NULL for no fmt or no memory. */
+static char *message_new(const char *fmt, va_list ap) _printf_(1, 0);
+static char *message_new(const char *fmt, va_list ap) {
+        char *message;
+
+        if (!fmt || vasprintf(&message, fmt, ap) < 0)
+                return NULL;
+        return message;
+}
+
 /* Reports the outcome to the requester and frees op. */
 static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) _printf_(4, 5);
 static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) {
         _cleanup_free_ char *message = NULL;
+        va_list ap;
 
-        if (fmt) {
-                va_list ap;
-
-                va_start(ap, fmt);
-                if (vasprintf(&message, fmt, ap) < 0)
-                        message = NULL;
-                va_end(ap);
-        }
+        va_start(ap, fmt);
+        message = message_new(fmt, ap);
+        va_end(ap);
         if (op->callback)
                 op->callback(d, &op->uuid, r, message ? message : (r < 0 ? strerror(-r) : NULL), op->userdata);
         op_free(op);
@@ -77,8 +83,7 @@ static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callbac
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&message, fmt, ap) < 0)
-                message = NULL;
+        message = message_new(fmt, ap);
         va_end(ap);
         callback(d, uuid, r, message ? message : strerror(-r), userdata);
 }
@@ -170,17 +175,13 @@ static void queue_complete_running(MdevQueue *q, int r, const char *fmt, ...) _p
 static void queue_complete_running(MdevQueue *q, int r, const char *fmt, ...) {
         _cleanup_free_ char *message = NULL;
         MdevOp *op = q->running;
+        va_list ap;
 
         q->running = NULL;
         q->timer = sd_event_source_disable_unref(q->timer);
-        if (fmt) {
-                va_list ap;
-
-                va_start(ap, fmt);
-                if (vasprintf(&message, fmt, ap) < 0)
-                        message = NULL;
-                va_end(ap);
-        }
+        va_start(ap, fmt);
+        message = message_new(fmt, ap);
+        va_end(ap);
         if (op && message)
                 op_finish(q->daemon, op, r, "%s", message);
         else if (op)
