@@ -470,12 +470,47 @@ static unsigned queued_creates(const Parent *p, const MdevType *t, void *userdat
         return n;
 }
 
+static void create_enqueue(Daemon *d, const MdevCreateRequest *req, const char *parent, const char *type,
+                           MdevOpCallback callback, void *userdata) {
+        MdevOp *op;
+        int r;
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+        op->kind = MDEV_OP_CREATE;
+        op->uuid = req->uuid;
+        op->persistent = req->persistent;
+        op->autostart = req->autostart;
+        op->callback = callback;
+        op->userdata = userdata;
+        if (req->domain && *req->domain) {
+                op->domain = strdup(req->domain);
+                if (!op->domain) {
+                        op_free(op);
+                        RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+                }
+        }
+
+        r = queue_push(d, parent, type, op);
+        if (r < 0)
+                op_finish(d, op, r, "Cannot queue the request: %s", strerror(-r));
+}
+
 void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
         const char *type_spec = strempty(req->type);
         MdevType *type;
         Parent *parent;
-        MdevOp *op;
+        Mdev *existing;
         int r;
+
+        /* The same definition again with the parent left to us: the parent is the one it is on. */
+        existing = model_find_mdev(d->model, &req->uuid);
+        if (existing && existing->parent && existing->type && (!req->parent || !*req->parent) &&
+            mdev_type_matches(existing->type, type_spec)) {
+                create_enqueue(d, req, existing->parent, existing->type, callback, userdata);
+                return;
+        }
 
         /* Choosing a parent: on today's counts, less what queued creates will take. */
         if (!req->parent || !*req->parent)
@@ -496,26 +531,7 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
                                       "Type %s not found on any parent", type_spec);
         }
 
-        op = calloc(1, sizeof(*op));
-        if (!op)
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
-        op->kind = MDEV_OP_CREATE;
-        op->uuid = req->uuid;
-        op->persistent = req->persistent;
-        op->autostart = req->autostart;
-        op->callback = callback;
-        op->userdata = userdata;
-        if (req->domain && *req->domain) {
-                op->domain = strdup(req->domain);
-                if (!op->domain) {
-                        op_free(op);
-                        RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
-                }
-        }
-
-        r = queue_push(d, parent->name, type->id, op);
-        if (r < 0)
-                op_finish(d, op, r, "Cannot queue the request: %s", strerror(-r));
+        create_enqueue(d, req, parent->name, type->id, callback, userdata);
 }
 
 void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback callback, void *userdata) {
