@@ -29,6 +29,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "idxdd-config.h"
 #include "libvirt.h"
 #include "macro.h"
 
@@ -998,7 +999,7 @@ int idxd_libvirt_new(sd_event *event, const char *uri, const IdxdLibvirtCallback
         l->userdata = userdata;
         (void) pthread_mutex_init(&l->mutex, NULL);
 
-        l->uri = strdup(uri && *uri ? uri : IDXD_LIBVIRT_DEFAULT_URI);
+        l->uri = strdup(uri && *uri ? uri : IDXD_DEFAULT_LIBVIRT_URI);
         if (!l->uri) {
                 r = -ENOMEM;
                 goto fail;

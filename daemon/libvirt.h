@@ -17,8 +17,6 @@
 
 #include "uuid.h"
 
-#define IDXD_LIBVIRT_DEFAULT_URI "qemu:///system"
-
 typedef struct IdxdLibvirt IdxdLibvirt;
 
 typedef enum IdxdLibvirtState {
@@ -68,7 +66,7 @@ const char *idxd_libvirt_state_to_string(IdxdLibvirtState s);
 const char *idxd_registration_to_string(IdxdRegistration r);
 const char *idxd_domain_event_to_string(IdxdDomainEvent e);
 
-/* uri NULL or "" = IDXD_LIBVIRT_DEFAULT_URI. Starts the worker, which connects at once. */
+/* uri NULL or "" = IDXD_DEFAULT_LIBVIRT_URI (idxdd-config.h). Starts the worker, which connects at once. */
 int idxd_libvirt_new(sd_event *event, const char *uri, const IdxdLibvirtCallbacks *callbacks, void *userdata,
                      IdxdLibvirt **ret);
 /*
