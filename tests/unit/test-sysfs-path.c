@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -122,6 +123,40 @@ static void test_read_write(void **state) {
         free(path);
 }
 
+/* Types are the subdirectories of mdev_supported_types, in name order; files do not count. */
+static void test_list_subdirs(void **state) {
+        char dir[] = "/tmp/test-sysfs-XXXXXX";
+        char path[128];
+        char **names = NULL;
+        size_t n = 0;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/idxd_mdev-dsa-1swq-v1", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/idxd_mdev-dsa-1dwq-v1", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/uevent", dir);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+
+        assert_int_equal(sysfs_list_subdirs(dir, &names, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(names[0], "idxd_mdev-dsa-1dwq-v1");
+        assert_string_equal(names[1], "idxd_mdev-dsa-1swq-v1");
+        assert_null(names[2]);
+        strv_free(names);
+
+        assert_int_equal(sysfs_list_subdirs("/nonexistent-sysfs", &names, &n), -ENOENT);
+
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/idxd_mdev-dsa-1swq-v1", dir);
+        rmdir(path);
+        snprintf(path, sizeof(path), "%s/idxd_mdev-dsa-1dwq-v1", dir);
+        rmdir(path);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_type_path),
@@ -130,6 +165,7 @@ int main(void) {
                 cmocka_unit_test(test_vfio_group_path),
                 cmocka_unit_test(test_name_is_valid),
                 cmocka_unit_test(test_read_write),
+                cmocka_unit_test(test_list_subdirs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
