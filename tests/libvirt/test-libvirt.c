@@ -254,6 +254,37 @@ static void test_attach_detach_round_trip(void **state) {
         undefine(dom);
 }
 
+/* Registered with another domain: out of the old one, into the new one. */
+static void test_move(void **state) {
+        _cleanup_free_ char *before_a = NULL, *before_b = NULL, *after_a = NULL, *after_b = NULL;
+        virDomainPtr a = define_domain("t-move-a"), b = define_domain("t-move-b");
+        IdxdUuid u;
+        Fixture f;
+
+        uuid_n(9, &u);
+        before_a = config_xml(a);
+        before_b = config_xml(b);
+        fixture_start(&f);
+
+        assert_int_equal(idxd_libvirt_register(f.libvirt, &u, "t-move-a", false), 0);
+        wait_registration(&f, &u, IDXD_REGISTRATION_REGISTERED);
+        assert_int_equal(idxd_libvirt_register(f.libvirt, &u, "t-move-b", false), 0);
+        wait_registration(&f, &u, IDXD_REGISTRATION_REGISTERED);
+        assert_int_equal(config_count(a, &u), 0);
+        assert_int_equal(config_count(b, &u), 1);
+        after_a = config_xml(a);
+        assert_string_equal(before_a, after_a);
+
+        assert_int_equal(idxd_libvirt_unregister(f.libvirt, &u), 0);
+        wait_registration(&f, &u, IDXD_REGISTRATION_NONE);
+        after_b = config_xml(b);
+        assert_string_equal(before_b, after_b);
+
+        fixture_stop(&f);
+        undefine(a);
+        undefine(b);
+}
+
 /* A hostdev already there (a hand edit, an earlier run) is recognised, never added twice. */
 static void test_duplicate(void **state) {
         _cleanup_free_ char *before = NULL, *after = NULL, *hostdev = NULL;
@@ -641,6 +672,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_attach_detach_round_trip),
                 cmocka_unit_test(test_duplicate),
+                cmocka_unit_test(test_move),
                 cmocka_unit_test(test_unknown_domain),
                 cmocka_unit_test(test_domain_undefined),
                 cmocka_unit_test(test_running_domain),
