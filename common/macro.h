@@ -55,6 +55,12 @@ static inline void fclosep(FILE **f) {
                 _fd_;                           \
         })
 
+/* free() that returns NULL, for "p = mfree(p);". */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline const char *strempty(const char *s) {
         return s ? s : "";
 }

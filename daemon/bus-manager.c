@@ -4,6 +4,7 @@
  * creates and removes reply later, once the kernel has confirmed them.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "daemon.h"
 #include "idxd-bus.h"
 #include "idxd-errors.h"
+#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
 #include "mdev-ops.h"
@@ -416,7 +418,7 @@ static int method_destroy_mdev(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
 
-        mdev_destroy(d, &uuid, o.force, destroy_done, sd_bus_message_ref(m));
+        mdev_destroy(d, &uuid, o.force, o.keep_definition, destroy_done, sd_bus_message_ref(m));
         return 1;
 }
 
@@ -430,7 +432,7 @@ static bool mdev_matches_filter(const Mdev *mdev, const BusOptions *f) {
         return true;
 }
 
-static int append_mdev(sd_bus_message *reply, const Mdev *mdev) {
+static int append_mdev(Daemon *d, sd_bus_message *reply, const Mdev *mdev) {
         char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
@@ -452,6 +454,11 @@ static int append_mdev(sd_bus_message *reply, const Mdev *mdev) {
                 r = sd_bus_message_append(reply, "{sv}", "wq", "s", mdev->wq);
         if (r >= 0 && mdev->iommu_group >= 0)
                 r = sd_bus_message_append(reply, "{sv}", "iommu_group", "i", mdev->iommu_group);
+        if (r >= 0 && d->libvirt)
+                r = sd_bus_message_append(reply, "{sv}", "registration", "s",
+                                          idxd_registration_to_string(mdev->domain ?
+                                                                      idxd_libvirt_get_registration(d->libvirt, &mdev->uuid, NULL) :
+                                                                      IDXD_REGISTRATION_NONE));
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
@@ -480,7 +487,7 @@ static int method_list_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *er
 
                 if (!mdev_matches_filter(mdev, &filter))
                         continue;
-                r = append_mdev(reply, mdev);
+                r = append_mdev(d, reply, mdev);
                 if (r < 0)
                         return r;
         }
@@ -564,15 +571,26 @@ static int method_list_parents(sd_bus_message *m, void *userdata, sd_bus_error *
 }
 
 static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *libvirt = NULL;
         Daemon *d = userdata;
+        uint32_t pending = 0;
 
-        return sd_bus_reply_method_return(m, "a{sv}", 6,
+        if (d->libvirt) {
+                if (asprintf(&libvirt, "%s %s", idxd_libvirt_get_uri(d->libvirt),
+                             idxd_libvirt_state_to_string(idxd_libvirt_get_state(d->libvirt))) < 0)
+                        return -ENOMEM;
+                pending = idxd_libvirt_get_pending(d->libvirt);
+        }
+
+        return sd_bus_reply_method_return(m, "a{sv}", 8,
                                           "version", "s", IDXD_VERSION,
                                           "parents", "u", (uint32_t) d->model->n_parents,
                                           "mdevs", "u", (uint32_t) d->model->n_mdevs,
                                           "uptime_usec", "t", daemon_now_usec() - d->start_usec,
                                           "sysfs_root", "s", d->sysfs_root,
-                                          "group", "s", d->has_group ? d->group_name : "");
+                                          "group", "s", d->has_group ? d->group_name : "",
+                                          "libvirt", "s", libvirt ? libvirt : "none",
+                                          "libvirt_pending", "u", pending);
 }
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {

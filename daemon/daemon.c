@@ -12,6 +12,8 @@
 #include "daemon.h"
 #include "idxd-bus.h"
 #include "idxd-errors.h"
+#include "idxdd-config.h"
+#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
 #include "mdev-ops.h"
@@ -68,6 +70,44 @@ static void on_mdev_removed(Model *m, const Mdev *mdev, void *userdata) {
         mdev_ops_mdev_removed(d, mdev);
 }
 
+static void on_libvirt_state_changed(IdxdLibvirt *l, IdxdLibvirtState state, const char *message, void *userdata) {
+        Daemon *d = userdata;
+
+        if (state == IDXD_LIBVIRT_CONNECTED) {
+                log_info("Connected to libvirt at %s", d->libvirt_uri);
+                d->libvirt_last_error = mfree(d->libvirt_last_error);
+                return;
+        }
+        /* Retries repeat the same failure: say it once. */
+        if (!message || (d->libvirt_last_error && strcmp(d->libvirt_last_error, message) == 0))
+                return;
+        log_warning("libvirt at %s: %s", d->libvirt_uri, message);
+        free(d->libvirt_last_error);
+        d->libvirt_last_error = strdup(message);
+}
+
+static void on_libvirt_registration_changed(IdxdLibvirt *l, const IdxdUuid *uuid, const char *domain,
+                                            IdxdRegistration state, const char *message, void *userdata) {
+        char s[IDXD_UUID_STRING_MAX];
+
+        if (state == IDXD_REGISTRATION_FAILED)
+                log_warning("mdev %s not registered with domain %s: %s", idxd_uuid_format(uuid, s),
+                            strempty(domain), strempty(message));
+        else
+                log_debug("mdev %s: registration with domain %s %s", idxd_uuid_format(uuid, s),
+                          strempty(domain), idxd_registration_to_string(state));
+}
+
+static void on_libvirt_domain_event(IdxdLibvirt *l, const char *domain, IdxdDomainEvent event, void *userdata) {
+        log_debug("Domain %s %s", domain, idxd_domain_event_to_string(event));
+}
+
+static const IdxdLibvirtCallbacks daemon_libvirt_callbacks = {
+        .registration_changed = on_libvirt_registration_changed,
+        .domain_event = on_libvirt_domain_event,
+        .state_changed = on_libvirt_state_changed,
+};
+
 static const ModelObserver daemon_model_observer = {
         .parent_added = on_parent_added,
         .parent_removed = on_parent_removed,
@@ -103,6 +143,8 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
                 r = strdup_or_default(config->dev_root, DEV_DEFAULT_ROOT, &d->dev_root);
         if (r >= 0)
                 r = strdup_or_default(config->group, IDXD_DEFAULT_GROUP, &d->group_name);
+        if (r >= 0)
+                r = strdup_or_default(config->libvirt_uri, IDXD_DEFAULT_LIBVIRT_URI, &d->libvirt_uri);
         if (r >= 0 && config->bus_address && *config->bus_address) {
                 d->bus_address = strdup(config->bus_address);
                 if (!d->bus_address)
@@ -124,6 +166,7 @@ Daemon *daemon_free(Daemon *d) {
                 return NULL;
 
         mdev_ops_cancel_all(d);
+        idxd_libvirt_free(d->libvirt);
         sd_bus_slot_unref(d->manager_slot);
         sd_bus_slot_unref(d->mdev_slot);
         sd_bus_slot_unref(d->mdev_enumerator_slot);
@@ -139,6 +182,8 @@ Daemon *daemon_free(Daemon *d) {
         free(d->dev_root);
         free(d->bus_address);
         free(d->group_name);
+        free(d->libvirt_uri);
+        free(d->libvirt_last_error);
         free(d);
         return NULL;
 }
@@ -216,7 +261,7 @@ static int setup_event_loop(Daemon *d) {
         return 0;
 }
 
-/* Startup order: event loop, udev monitor, bus objects, name, enumeration, READY, loop. */
+/* Startup order: event loop, udev monitor, libvirt registrar, bus objects, name, enumeration, READY, loop. */
 int daemon_run(Daemon *d) {
         int r;
 
@@ -231,6 +276,13 @@ int daemon_run(Daemon *d) {
         r = discovery_start_monitor(d);
         if (r < 0)
                 return log_error_errno(r, "Cannot listen for uevents");
+
+        /* The registrar connects on its own thread; nothing here waits for libvirt. */
+        if (strcmp(d->libvirt_uri, "none") != 0) {
+                r = idxd_libvirt_new(d->event, d->libvirt_uri, &daemon_libvirt_callbacks, d, &d->libvirt);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot start the libvirt registrar");
+        }
 
         r = bus_connect(d);
         if (r < 0)

@@ -12,6 +12,7 @@
 
 struct udev;
 struct udev_monitor;
+struct IdxdLibvirt;
 typedef struct MdevQueue MdevQueue;
 
 #define DAEMON_DEFAULT_CREATE_TIMEOUT_USEC (5 * 1000000ULL)
@@ -21,6 +22,7 @@ typedef struct DaemonConfig {
         const char *dev_root;           /* NULL = /dev */
         const char *bus_address;        /* NULL = the system bus */
         const char *group;              /* NULL = IDXD_DEFAULT_GROUP */
+        const char *libvirt_uri;        /* NULL = qemu:///system, "none" = no libvirt */
         uint64_t create_timeout_usec;   /* 0 = default */
 } DaemonConfig;
 
@@ -37,6 +39,9 @@ typedef struct Daemon {
 
         Model *model;
         MdevQueue *queues;              /* pending creates/removes per parent+type */
+        struct IdxdLibvirt *libvirt;    /* NULL when libvirt is off */
+        char *libvirt_uri;
+        char *libvirt_last_error;       /* logged once, not at every retry */
 
         char *sysfs_root;
         char *dev_root;

@@ -21,6 +21,8 @@ static void help(void) {
                "     --bus-address=ADDRESS  D-Bus address (env IDXDD_BUS_ADDRESS, default the system bus)\n"
                "     --group=NAME           group allowed to change mdevs (env IDXDD_GROUP, default %s)\n"
                "     --create-timeout=SEC   how long to wait for the kernel (env IDXDD_CREATE_TIMEOUT, default 5)\n"
+               "     --libvirt-uri=URI      libvirt to register mdevs with; none = off (env IDXDD_LIBVIRT_URI,\n"
+               "                            default qemu:///system)\n"
                "     --debug                log debug messages (env IDXDD_DEBUG=1)\n",
                IDXD_DEFAULT_GROUP);
 }
@@ -45,6 +47,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 ARG_BUS_ADDRESS,
                 ARG_GROUP,
                 ARG_CREATE_TIMEOUT,
+                ARG_LIBVIRT_URI,
                 ARG_DEBUG,
         };
         static const struct option options[] = {
@@ -55,6 +58,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 { "bus-address",    required_argument, NULL, ARG_BUS_ADDRESS },
                 { "group",          required_argument, NULL, ARG_GROUP },
                 { "create-timeout", required_argument, NULL, ARG_CREATE_TIMEOUT },
+                { "libvirt-uri",    required_argument, NULL, ARG_LIBVIRT_URI },
                 { "debug",          no_argument,       NULL, ARG_DEBUG },
                 {}
         };
@@ -66,6 +70,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
         config->dev_root = getenv("IDXDD_DEV_ROOT");
         config->bus_address = getenv("IDXDD_BUS_ADDRESS");
         config->group = getenv("IDXDD_GROUP");
+        config->libvirt_uri = getenv("IDXDD_LIBVIRT_URI");
         log_debug_enabled = debug && *debug && *debug != '0';
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -90,6 +95,9 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                         break;
                 case ARG_CREATE_TIMEOUT:
                         timeout = optarg;
+                        break;
+                case ARG_LIBVIRT_URI:
+                        config->libvirt_uri = optarg;
                         break;
                 case ARG_DEBUG:
                         log_debug_enabled = 1;

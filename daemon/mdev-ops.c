@@ -8,10 +8,14 @@
 #include <unistd.h>
 
 #include "busy.h"
+#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
 #include "mdev-ops.h"
 #include "sysfs.h"
+
+/* How long a create waits for libvirt to say whether its domain exists. */
+#define DOMAIN_CHECK_TIMEOUT_USEC (5 * 1000000ULL)
 
 typedef enum MdevOpKind {
         MDEV_OP_CREATE,
@@ -26,6 +30,7 @@ struct MdevOp {
         bool persistent;
         bool autostart;
         bool force;
+        bool keep_definition;
         MdevOpCallback callback;
         void *userdata;
         MdevOp *next;
@@ -193,7 +198,10 @@ static const char *uuid_string(const IdxdUuid *uuid, char buf[static IDXD_UUID_S
         return idxd_uuid_format(uuid, buf);
 }
 
-static void mdev_apply_options(Mdev *mdev, const MdevOp *op) {
+/* What the creator asked for beyond the device itself; a domain also gets the mdev in libvirt. */
+static void mdev_apply_options(Daemon *d, Mdev *mdev, const MdevOp *op) {
+        int r;
+
         if (op->domain && (!mdev->domain || strcmp(mdev->domain, op->domain) != 0)) {
                 char *domain = strdup(op->domain);
 
@@ -204,6 +212,12 @@ static void mdev_apply_options(Mdev *mdev, const MdevOp *op) {
         }
         mdev->persistent = mdev->persistent || op->persistent;
         mdev->autostart = mdev->autostart || op->autostart;
+
+        if (d->libvirt && op->domain) {
+                r = idxd_libvirt_register(d->libvirt, &mdev->uuid, op->domain, true);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot register mdev %s with domain %s", mdev->uuid_string, op->domain);
+        }
 }
 
 /* > 0: written, waiting for the uevent; otherwise op has been finished. */
@@ -222,7 +236,7 @@ static int create_start(MdevQueue *q, MdevOp *op) {
         if (existing) {
                 if (existing->parent && strcmp(existing->parent, q->parent) == 0 &&
                     existing->type && strcmp(existing->type, q->type) == 0) {
-                        mdev_apply_options(existing, op);
+                        mdev_apply_options(d, existing, op);
                         op_finish(d, op, 0, NULL);
                         return 0;
                 }
@@ -497,7 +511,7 @@ static void create_enqueue(Daemon *d, const MdevCreateRequest *req, const char *
                 op_finish(d, op, r, "Cannot queue the request: %s", strerror(-r));
 }
 
-void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
+static void create_resolved(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
         const char *type_spec = strempty(req->type);
         MdevType *type;
         Parent *parent;
@@ -534,7 +548,81 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
         create_enqueue(d, req, parent->name, type->id, callback, userdata);
 }
 
-void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback callback, void *userdata) {
+/* A create waiting for libvirt to say whether its domain exists; owns copies of the request's strings. */
+typedef struct DomainCheck {
+        Daemon *daemon;
+        MdevCreateRequest req;
+        char *parent;
+        char *type;
+        char *domain;
+        MdevOpCallback callback;
+        void *userdata;
+} DomainCheck;
+
+static void domain_check_free(DomainCheck *c) {
+        free(c->parent);
+        free(c->type);
+        free(c->domain);
+        free(c);
+}
+
+/*
+ * A domain libvirt does not know fails the create before anything is made.
+ * libvirt away or silent: idxdd cannot tell, so the mdev is made and its
+ * registration waits (docs/libvirt.md).
+ */
+static void on_domain_checked(IdxdLibvirt *l, const char *domain, int r, const char *message, void *userdata) {
+        DomainCheck *c = userdata;
+        Daemon *d = c->daemon;
+
+        if (r == -ENOENT)
+                fail_request(d, &c->req.uuid, c->callback, c->userdata, -EREMOTEIO, "%s",
+                             message ? message : "domain not found");
+        else if (r == -ECANCELED)
+                fail_request(d, &c->req.uuid, c->callback, c->userdata, -ECANCELED, "The daemon is shutting down");
+        else
+                create_resolved(d, &c->req, c->callback, c->userdata);
+        domain_check_free(c);
+}
+
+void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
+        DomainCheck *c;
+        int r;
+
+        if (!d->libvirt || !req->domain || !*req->domain) {
+                create_resolved(d, req, callback, userdata);
+                return;
+        }
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+        c->daemon = d;
+        c->req = *req;
+        c->parent = req->parent ? strdup(req->parent) : NULL;
+        c->type = req->type ? strdup(req->type) : NULL;
+        c->domain = strdup(req->domain);
+        if ((req->parent && !c->parent) || (req->type && !c->type) || !c->domain) {
+                domain_check_free(c);
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+        }
+        c->req.parent = c->parent;
+        c->req.type = c->type;
+        c->req.domain = c->domain;
+        c->callback = callback;
+        c->userdata = userdata;
+
+        r = idxd_libvirt_check_domain(d->libvirt, c->domain, DOMAIN_CHECK_TIMEOUT_USEC, on_domain_checked, c);
+        if (r < 0) {
+                /* Not asked: go ahead, as when libvirt is away. */
+                log_warning_errno(r, "Cannot ask libvirt about domain %s", c->domain);
+                create_resolved(d, &c->req, callback, userdata);
+                domain_check_free(c);
+        }
+}
+
+void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definition,
+                  MdevOpCallback callback, void *userdata) {
         char s[IDXD_UUID_STRING_MAX];
         Mdev *mdev;
         MdevOp *op;
@@ -550,6 +638,7 @@ void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback ca
         op->kind = MDEV_OP_REMOVE;
         op->uuid = *uuid;
         op->force = force;
+        op->keep_definition = keep_definition;
         op->callback = callback;
         op->userdata = userdata;
 
@@ -569,7 +658,7 @@ void mdev_ops_apply_options(Daemon *d, Mdev *mdev) {
         MdevQueue *q = find_running(d, MDEV_OP_CREATE, &mdev->uuid);
 
         if (q)
-                mdev_apply_options(mdev, q->running);
+                mdev_apply_options(d, mdev, q->running);
 }
 
 void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
@@ -581,9 +670,17 @@ void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
 
 void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {
         MdevQueue *q = find_running(d, MDEV_OP_REMOVE, &mdev->uuid);
+        int r;
 
-        if (q)
-                queue_complete_running(q, 0, NULL);
+        if (!q)
+                return;
+        /* Destroyed for good: out of its domain too. A kept definition keeps its registration. */
+        if (d->libvirt && !q->running->keep_definition) {
+                r = idxd_libvirt_unregister(d->libvirt, &mdev->uuid);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot unregister mdev %s from libvirt", mdev->uuid_string);
+        }
+        queue_complete_running(q, 0, NULL);
 }
 
 void mdev_ops_parent_removed(Daemon *d, const Parent *p) {

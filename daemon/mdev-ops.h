@@ -28,8 +28,11 @@ typedef struct MdevCreateRequest {
         bool autostart;
 } MdevCreateRequest;
 
+/* With a domain and libvirt on, libvirt is first asked whether the domain exists (Libvirt error if not). */
 void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata);
-void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, MdevOpCallback callback, void *userdata);
+/* keep_definition: the mdev goes, its libvirt registration stays. */
+void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definition,
+                  MdevOpCallback callback, void *userdata);
 
 /* From the model observer, before announcing a new mdev: the options its creator asked for. */
 void mdev_ops_apply_options(Daemon *d, Mdev *mdev);
