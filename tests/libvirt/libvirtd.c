@@ -25,13 +25,18 @@
 
 static const char *const subdirs[] = { "run", "config", "config/libvirt", "cache", "home" };
 
-static int write_file(const char *path, const char *text) {
+/* Owned by the user libvirtd runs as, whatever the umask. */
+static int write_file(const Libvirtd *d, const char *path, const char *text) {
         FILE *f = fopen(path, "we");
 
         if (!f)
                 return -errno;
         fputs(text, f);
-        return fclose(f) == 0 ? 0 : -errno;
+        if (fclose(f) != 0)
+                return -errno;
+        if (chown(path, d->uid, d->gid) < 0 || chmod(path, 0600) < 0)
+                return -errno;
+        return 0;
 }
 
 static int add_env(Libvirtd *d, size_t i, const char *name, const char *value) {
@@ -71,12 +76,12 @@ int libvirtd_setup(Libvirtd *d) {
 
         snprintf(path, sizeof(path), "%s/config/libvirt/libvirtd.conf", d->dir);
         snprintf(conf, sizeof(conf), "unix_sock_dir = \"%s/run\"\n", d->dir);
-        r = write_file(path, conf);
+        r = write_file(d, path, conf);
         if (r < 0)
                 return r;
         /* Without virtlogd: qemu's output goes to a plain file. */
         snprintf(path, sizeof(path), "%s/config/libvirt/qemu.conf", d->dir);
-        r = write_file(path, "stdio_handler = \"file\"\n");
+        r = write_file(d, path, "stdio_handler = \"file\"\n");
         if (r < 0)
                 return r;
 
