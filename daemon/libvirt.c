@@ -35,8 +35,13 @@
 
 #define BACKOFF_MIN_MSEC 500U
 #define BACKOFF_MAX_MSEC 30000U
-/* A libvirtd that stops answering is dropped after about 5 s * (3 + 1). */
-#define KEEPALIVE_INTERVAL_SEC 5
+/*
+ * A libvirtd that stops answering is dropped after about 30 s * (3 + 1); one
+ * that stops or restarts closes the socket and is noticed at once. Our pings
+ * go out only after 30 s of silence, so they add no idle wakeups while
+ * libvirtd pings us (its keepalive_interval, 5 s by default).
+ */
+#define KEEPALIVE_INTERVAL_SEC 30
 #define KEEPALIVE_COUNT 3U
 /* Shutdown waits this long for a libvirt call in flight. */
 #define WORKER_JOIN_TIMEOUT_SEC 10
