@@ -141,9 +141,6 @@ int libvirtd_start(Libvirtd *d) {
                 char *argv[] = { (char *) binary, (char *) "--config", config, NULL };
                 sigset_t none;
 
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                        _exit(127);
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
                 (void) dup2(logfd, STDOUT_FILENO);
@@ -152,6 +149,10 @@ int libvirtd_start(Libvirtd *d) {
                         _exit(127);
                 if (d->drop_privileges &&
                     (setgroups(0, NULL) < 0 || setgid(d->gid) < 0 || setuid(d->uid) < 0))
+                        _exit(127);
+                /* After setuid(), which clears it: libvirtd dies with the test, even a crashed one. */
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
                         _exit(127);
                 execve(binary, argv, d->envp);
                 _exit(127);
