@@ -19,6 +19,7 @@ static const struct {
         { "type",        's', offsetof(MdevRecord, type) },
         { "state",       's', offsetof(MdevRecord, state) },
         { "domain",      's', offsetof(MdevRecord, domain) },
+        { "registration", 's', offsetof(MdevRecord, registration) },
         { "wq",          's', offsetof(MdevRecord, wq) },
         { "persistent",  'b', offsetof(MdevRecord, persistent) },
         { "autostart",   'b', offsetof(MdevRecord, autostart) },

@@ -16,6 +16,7 @@ typedef struct MdevRecord {
         const char *type;
         const char *state;
         const char *domain;
+        const char *registration;       /* with libvirt: none, pending, registered, failed */
         const char *wq;
         bool persistent;
         bool autostart;

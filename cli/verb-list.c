@@ -40,13 +40,13 @@ static const char *yes_no(bool b) {
 
 static int print_table(const MdevRecord *mdevs, size_t n) {
         static const char *const columns[] = {
-                "UUID", "PARENT", "TYPE", "STATE", "DOMAIN", "PERSISTENT", "AUTOSTART", "IMS", NULL
+                "UUID", "PARENT", "TYPE", "STATE", "DOMAIN", "LIBVIRT", "PERSISTENT", "AUTOSTART", "IMS", NULL
         };
         _cleanup_table_ Table *t = table_new(columns);
 
         if (!t)
                 return output_oom();
-        table_set_right_aligned(t, 7);
+        table_set_right_aligned(t, 8);
 
         for (size_t i = 0; i < n; i++) {
                 const MdevRecord *m = &mdevs[i];
@@ -61,6 +61,8 @@ static int print_table(const MdevRecord *mdevs, size_t n) {
                 r |= table_add_cell(t, m->type);
                 r |= table_add_cell(t, m->state);
                 r |= table_add_cell(t, m->domain);
+                /* "none" for an mdev without a domain says nothing: "-". */
+                r |= table_add_cell(t, m->domain && m->domain[0] ? m->registration : NULL);
                 r |= table_add_cell(t, yes_no(m->persistent));
                 r |= table_add_cell(t, yes_no(m->autostart));
                 r |= table_add_cell_copy(t, ims);
@@ -89,6 +91,7 @@ static struct json_object *mdev_to_json(const MdevRecord *m) {
                 { "type",        json_string_or_null(m->type) },
                 { "state",       json_string_or_null(m->state) },
                 { "domain",      json_string_or_null(m->domain) },
+                { "registration", json_string_or_null(m->registration) },
                 { "persistent",  json_object_new_boolean(m->persistent) },
                 { "autostart",   json_object_new_boolean(m->autostart) },
                 { "ims_vectors", m->has_ims_vectors ? json_object_new_int64(m->ims_vectors) : NULL },
