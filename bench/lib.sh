@@ -11,6 +11,8 @@ src=${IDXD_SRC:?}
 idxdctl=$build/cli/idxdctl
 idxdd=$build/daemon/idxdd
 work=/run/idxd-bench
+# udevadm (settle, monitor, trigger) does nothing in the guest's chroot without this.
+export SYSTEMD_IGNORE_CHROOT=1
 # Two parents with 8 shared WQs of 1024 slots each: 8192 dsa-1swq-v1 mdevs
 # per parent (2 IMS entries each, so ims_size 16384), 16384 in all.
 modparams=${BENCH_MODPARAMS:-sim_devices=2 sim_wqs=8 sim_swqs=8 swq_slots=1024 ims_size=16384}
@@ -90,7 +92,7 @@ start_udev() {
 		udevadm trigger --action=add && udevadm settle --timeout=120
 }
 
-settle() { udevadm settle --timeout=600; }
+settle() { udevadm settle --timeout="${BENCH_SETTLE_TIMEOUT:-300}" || echo "udevadm settle: queue not empty after ${BENCH_SETTLE_TIMEOUT:-300} s"; }
 
 idxdd_pid=
 start_idxdd() {	# start_idxdd [ARGS...]: start and wait until it answers
