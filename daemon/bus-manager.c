@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "config.h"
 #include "daemon.h"
+#include "definitions.h"
 #include "idxd-bus.h"
 #include "idxd-errors.h"
 #include "libvirt.h"
@@ -432,7 +433,8 @@ static bool mdev_matches_filter(const Mdev *mdev, const BusOptions *f) {
         return true;
 }
 
-static int append_mdev(Daemon *d, sd_bus_message *reply, const Mdev *mdev) {
+/* reason: why the last create of a definition without a device failed, or NULL. */
+static int append_mdev(Daemon *d, sd_bus_message *reply, const Mdev *mdev, const char *reason) {
         char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
@@ -452,6 +454,8 @@ static int append_mdev(Daemon *d, sd_bus_message *reply, const Mdev *mdev) {
                 r = sd_bus_message_append(reply, "{sv}", "ims_vectors", "u", mdev->ims_vectors);
         if (r >= 0 && mdev->wq)
                 r = sd_bus_message_append(reply, "{sv}", "wq", "s", mdev->wq);
+        if (r >= 0 && reason)
+                r = sd_bus_message_append(reply, "{sv}", "reason", "s", reason);
         if (r >= 0 && mdev->iommu_group >= 0)
                 r = sd_bus_message_append(reply, "{sv}", "iommu_group", "i", mdev->iommu_group);
         if (r >= 0 && d->libvirt)
@@ -487,7 +491,17 @@ static int method_list_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *er
 
                 if (!mdev_matches_filter(mdev, &filter))
                         continue;
-                r = append_mdev(d, reply, mdev);
+                r = append_mdev(d, reply, mdev, NULL);
+                if (r < 0)
+                        return r;
+        }
+        /* Definitions without a device: defined, or failed with the reason. */
+        for (size_t i = 0; i < d->n_definitions; i++) {
+                const Definition *e = d->definitions[i];
+
+                if (model_find_mdev(d->model, &e->def->uuid) || !mdev_matches_filter(&e->shadow, &filter))
+                        continue;
+                r = append_mdev(d, reply, &e->shadow, e->reason);
                 if (r < 0)
                         return r;
         }
@@ -582,7 +596,7 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
                 pending = idxd_libvirt_get_pending(d->libvirt);
         }
 
-        return sd_bus_reply_method_return(m, "a{sv}", 8,
+        return sd_bus_reply_method_return(m, "a{sv}", 11,
                                           "version", "s", IDXD_VERSION,
                                           "parents", "u", (uint32_t) d->model->n_parents,
                                           "mdevs", "u", (uint32_t) d->model->n_mdevs,
@@ -590,7 +604,10 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
                                           "sysfs_root", "s", d->sysfs_root,
                                           "group", "s", d->has_group ? d->group_name : "",
                                           "libvirt", "s", libvirt ? libvirt : "none",
-                                          "libvirt_pending", "u", pending);
+                                          "libvirt_pending", "u", pending,
+                                          "definitions", "u", (uint32_t) d->n_definitions,
+                                          "state_dir", "s", d->state_dir,
+                                          "policy_dir", "s", d->policy_dir);
 }
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {

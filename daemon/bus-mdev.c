@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "definitions.h"
 #include "idxd-bus.h"
 #include "log.h"
 #include "macro.h"
+#include "sysfs.h"
 
 static int mdev_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                      void **found, sd_bus_error *error) {
@@ -18,29 +20,41 @@ static int mdev_find(sd_bus *bus, const char *path, const char *interface, void 
         if (idxd_uuid_from_object_path(path, &uuid) < 0)
                 return 0;
         mdev = model_find_mdev(d->model, &uuid);
-        if (!mdev)
-                return 0;
+        if (!mdev) {
+                Definition *e = definitions_find(d, &uuid);
+
+                if (!e)
+                        return 0;
+                mdev = &e->shadow;
+        }
         *found = mdev;
         return 1;
 }
 
 static int mdev_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
         Daemon *d = userdata;
+        size_t n = 0;
         char **l;
 
-        l = calloc(d->model->n_mdevs + 1, sizeof(char *));
+        l = calloc(d->model->n_mdevs + d->n_definitions + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        for (size_t i = 0; i < d->model->n_mdevs; i++) {
+        for (size_t i = 0; i < d->model->n_mdevs + d->n_definitions; i++) {
+                const Mdev *mdev;
                 char node[MDEV_OBJECT_PATH_MAX];
 
-                l[i] = strdup(mdev_object_path(d->model->mdevs[i], node));
-                if (!l[i]) {
-                        for (size_t k = 0; k < i; k++)
-                                free(l[k]);
-                        free(l);
+                if (i < d->model->n_mdevs)
+                        mdev = d->model->mdevs[i];
+                else if (!model_find_mdev(d->model, &d->definitions[i - d->model->n_mdevs]->def->uuid))
+                        mdev = &d->definitions[i - d->model->n_mdevs]->shadow;
+                else
+                        continue;
+                l[n] = strdup(mdev_object_path(mdev, node));
+                if (!l[n]) {
+                        strv_free(l);
                         return -ENOMEM;
                 }
+                n++;
         }
         *nodes = l;
         return 0;

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "definitions.h"
 #include "idxd-bus.h"
 #include "idxd-errors.h"
 #include "idxdd-config.h"
@@ -28,6 +29,7 @@ static void on_parent_added(Model *m, const Parent *p, void *userdata) {
         log_debug("Parent %s added", p->name);
         if (d->ready)
                 bus_manager_emit_parent(d, p, true);
+        definitions_schedule_autostart(d);
 }
 
 static void on_parent_removed(Model *m, const Parent *p, void *userdata) {
@@ -44,6 +46,7 @@ static void on_mdev_added(Model *m, const Mdev *mdev, void *userdata) {
 
         log_debug("mdev %s added on parent %s", mdev->uuid_string, mdev->parent);
         /* The model hands out const; the options belong to this daemon, not to the model's facts. */
+        definitions_apply(d, model_find_mdev(m, &mdev->uuid));
         mdev_ops_apply_options(d, model_find_mdev(m, &mdev->uuid));
         if (d->ready) {
                 bus_mdev_emit_added(d, mdev);
@@ -128,7 +131,68 @@ static int strdup_or_default(const char *value, const char *fallback, char **ret
         return *ret ? 0 : -ENOMEM;
 }
 
+/* systemd's StateDirectory=: the first of a colon-separated list. */
+static char *state_directory_from_env(void) {
+        const char *e = getenv("STATE_DIRECTORY");
+
+        if (!e || !*e)
+                return NULL;
+        return strndup(e, strcspn(e, ":"));
+}
+
+/*
+ * <config_dir>/idxdd.json, then flags and environment over it. A bad file is
+ * logged and the defaults are used: the daemon still starts.
+ */
+static int daemon_load_config(Daemon *d, const DaemonConfig *config, IdxdConfig **ret) {
+        _cleanup_(idxd_config_freep) IdxdConfig *c = NULL;
+        _cleanup_free_ char *path = NULL, *error = NULL, *env_state = NULL;
+        const char *state_dir, *policy_dir = config->policy_dir;
+        int r;
+
+        r = strdup_or_default(config->config_dir, IDXD_DEFAULT_CONFIG_DIR, &d->config_dir);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/idxdd.json", d->config_dir) < 0)
+                return -ENOMEM;
+        r = idxd_config_load(path, &c, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_error("%s; using the default configuration", error ? error : path);
+                r = idxd_config_new(&c);
+                if (r < 0)
+                        return r;
+        }
+        if (c->log_level == IDXD_LOG_DEBUG)
+                log_debug_enabled = 1;
+        d->ims_reserve = c->ims_reserve;
+
+        /* The file's state_dir when it names one, else systemd's, else the default. */
+        state_dir = config->state_dir;
+        if (!state_dir || !*state_dir) {
+                env_state = state_directory_from_env();
+                state_dir = strcmp(c->state_dir, IDXD_DEFAULT_STATE_DIR) != 0 || !env_state ? c->state_dir : env_state;
+        }
+        d->state_dir = strdup(state_dir);
+        if (!d->state_dir)
+                return -ENOMEM;
+
+        if (!policy_dir || !*policy_dir) {
+                if (strcmp(c->policy_dir, IDXD_DEFAULT_CONFIG_DIR "/policy.d") != 0)
+                        policy_dir = c->policy_dir;
+                else if (asprintf(&d->policy_dir, "%s/policy.d", d->config_dir) < 0)
+                        return -ENOMEM;
+        }
+        if (!d->policy_dir && !(d->policy_dir = strdup(policy_dir)))
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 int daemon_new(const DaemonConfig *config, Daemon **ret) {
+        _cleanup_(idxd_config_freep) IdxdConfig *file = NULL;
         Daemon *d;
         int r;
 
@@ -138,13 +202,15 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         d->start_usec = daemon_now_usec();
         d->create_timeout_usec = config->create_timeout_usec ?: DAEMON_DEFAULT_CREATE_TIMEOUT_USEC;
 
-        r = strdup_or_default(config->sysfs_root, SYSFS_DEFAULT_ROOT, &d->sysfs_root);
+        r = daemon_load_config(d, config, &file);
+        if (r >= 0)
+                r = strdup_or_default(config->sysfs_root, SYSFS_DEFAULT_ROOT, &d->sysfs_root);
         if (r >= 0)
                 r = strdup_or_default(config->dev_root, DEV_DEFAULT_ROOT, &d->dev_root);
         if (r >= 0)
-                r = strdup_or_default(config->group, IDXD_DEFAULT_GROUP, &d->group_name);
+                r = strdup_or_default(config->group, file->group, &d->group_name);
         if (r >= 0)
-                r = strdup_or_default(config->libvirt_uri, IDXD_DEFAULT_LIBVIRT_URI, &d->libvirt_uri);
+                r = strdup_or_default(config->libvirt_uri, file->libvirt_uri, &d->libvirt_uri);
         if (r >= 0 && config->bus_address && *config->bus_address) {
                 d->bus_address = strdup(config->bus_address);
                 if (!d->bus_address)
@@ -166,6 +232,7 @@ Daemon *daemon_free(Daemon *d) {
                 return NULL;
 
         mdev_ops_cancel_all(d);
+        definitions_free_all(d);
         idxd_libvirt_free(d->libvirt);
         sd_bus_slot_unref(d->manager_slot);
         sd_bus_slot_unref(d->mdev_slot);
@@ -184,8 +251,21 @@ Daemon *daemon_free(Daemon *d) {
         free(d->group_name);
         free(d->libvirt_uri);
         free(d->libvirt_last_error);
+        free(d->state_dir);
+        free(d->config_dir);
+        free(d->policy_dir);
         free(d);
         return NULL;
+}
+
+void daemon_notify_ready(Daemon *d) {
+        if (d->notified_ready)
+                return;
+        d->notified_ready = true;
+        log_info("Ready: %zu parents, %zu mdevs, %zu definitions", d->model->n_parents, d->model->n_mdevs,
+                 d->n_definitions);
+        (void) sd_notify(false, "READY=1");
+        daemon_notify_status(d);
 }
 
 void daemon_notify_status(Daemon *d) {
@@ -308,14 +388,17 @@ int daemon_run(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Cannot acquire the bus name %s", IDXD_BUS_NAME);
 
+        /* Definitions before devices: an mdev found by the enumeration is adopted as it is read. */
+        r = definitions_load(d);
+        if (r < 0)
+                return r;
         r = discovery_enumerate(d);
         if (r < 0)
                 return log_error_errno(r, "Cannot enumerate devices");
 
         d->ready = true;
-        log_info("Ready: %zu parents, %zu mdevs", d->model->n_parents, d->model->n_mdevs);
-        (void) sd_notify(false, "READY=1");
-        daemon_notify_status(d);
+        /* READY=1 once the autostart creates this starts have finished. */
+        definitions_reconcile(d);
 
         r = sd_event_loop(d->event);
         if (r < 0)

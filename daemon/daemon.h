@@ -14,6 +14,7 @@ struct udev;
 struct udev_monitor;
 struct IdxdLibvirt;
 typedef struct MdevQueue MdevQueue;
+typedef struct Definition Definition;
 
 #define DAEMON_DEFAULT_CREATE_TIMEOUT_USEC (5 * 1000000ULL)
 
@@ -22,7 +23,10 @@ typedef struct DaemonConfig {
         const char *dev_root;           /* NULL = /dev */
         const char *bus_address;        /* NULL = the system bus */
         const char *group;              /* NULL = IDXD_DEFAULT_GROUP */
-        const char *libvirt_uri;        /* NULL = qemu:///system, "none" = no libvirt */
+        const char *libvirt_uri;        /* NULL = the config's, "none" = no libvirt */
+        const char *state_dir;          /* NULL = the config's, else $STATE_DIRECTORY, else IDXD_DEFAULT_STATE_DIR */
+        const char *config_dir;         /* NULL = IDXD_DEFAULT_CONFIG_DIR: idxdd.json and policy.d/ */
+        const char *policy_dir;         /* NULL = the config's policy_dir, else <config_dir>/policy.d */
         uint64_t create_timeout_usec;   /* 0 = default */
 } DaemonConfig;
 
@@ -43,6 +47,17 @@ typedef struct Daemon {
         char *libvirt_uri;
         char *libvirt_last_error;       /* logged once, not at every retry */
 
+        Definition **definitions;       /* persistent definitions, sorted by UUID (definitions.h) */
+        size_t n_definitions;
+        sd_event_source *autostart_defer;
+        unsigned startup_pending;       /* autostart creates of the initial reconcile still running */
+        bool notified_ready;
+
+        char *state_dir;
+        char *config_dir;
+        char *policy_dir;
+        unsigned ims_reserve;
+
         char *sysfs_root;
         char *dev_root;
         char *bus_address;
@@ -61,6 +76,8 @@ Daemon *daemon_free(Daemon *d);
 int daemon_run(Daemon *d);
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t daemon_now_usec(void);
+/* Sends READY=1 once, after the initial reconcile. */
+void daemon_notify_ready(Daemon *d);
 /* Sends STATUS= with the current counts. */
 void daemon_notify_status(Daemon *d);
 

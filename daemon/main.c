@@ -23,8 +23,13 @@ static void help(void) {
                "     --create-timeout=SEC   how long to wait for the kernel (env IDXDD_CREATE_TIMEOUT, default 5)\n"
                "     --libvirt-uri=URI      libvirt to register mdevs with; none = off (env IDXDD_LIBVIRT_URI,\n"
                "                            default qemu:///system)\n"
+               "     --state-dir=PATH       persistent definitions (env IDXDD_STATE_DIR; default the config's\n"
+               "                            state_dir, else $STATE_DIRECTORY, else %s)\n"
+               "     --config-dir=PATH      idxdd.json and policy.d/ (env IDXDD_CONFIG_DIR, default %s)\n"
+               "     --policy-dir=PATH      policy files (env IDXDD_POLICY_DIR; default the config's\n"
+               "                            policy_dir, else CONFIG_DIR/policy.d)\n"
                "     --debug                log debug messages (env IDXDD_DEBUG=1)\n",
-               IDXD_DEFAULT_GROUP);
+               IDXD_DEFAULT_GROUP, IDXD_DEFAULT_STATE_DIR, IDXD_DEFAULT_CONFIG_DIR);
 }
 
 static int parse_seconds(const char *s, uint64_t *ret) {
@@ -48,6 +53,9 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 ARG_GROUP,
                 ARG_CREATE_TIMEOUT,
                 ARG_LIBVIRT_URI,
+                ARG_STATE_DIR,
+                ARG_CONFIG_DIR,
+                ARG_POLICY_DIR,
                 ARG_DEBUG,
         };
         static const struct option options[] = {
@@ -59,6 +67,9 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 { "group",          required_argument, NULL, ARG_GROUP },
                 { "create-timeout", required_argument, NULL, ARG_CREATE_TIMEOUT },
                 { "libvirt-uri",    required_argument, NULL, ARG_LIBVIRT_URI },
+                { "state-dir",      required_argument, NULL, ARG_STATE_DIR },
+                { "config-dir",     required_argument, NULL, ARG_CONFIG_DIR },
+                { "policy-dir",     required_argument, NULL, ARG_POLICY_DIR },
                 { "debug",          no_argument,       NULL, ARG_DEBUG },
                 {}
         };
@@ -71,6 +82,9 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
         config->bus_address = getenv("IDXDD_BUS_ADDRESS");
         config->group = getenv("IDXDD_GROUP");
         config->libvirt_uri = getenv("IDXDD_LIBVIRT_URI");
+        config->state_dir = getenv("IDXDD_STATE_DIR");
+        config->config_dir = getenv("IDXDD_CONFIG_DIR");
+        config->policy_dir = getenv("IDXDD_POLICY_DIR");
         log_debug_enabled = debug && *debug && *debug != '0';
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -98,6 +112,15 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                         break;
                 case ARG_LIBVIRT_URI:
                         config->libvirt_uri = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        config->state_dir = optarg;
+                        break;
+                case ARG_CONFIG_DIR:
+                        config->config_dir = optarg;
+                        break;
+                case ARG_POLICY_DIR:
+                        config->policy_dir = optarg;
                         break;
                 case ARG_DEBUG:
                         log_debug_enabled = 1;

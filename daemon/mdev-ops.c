@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "busy.h"
+#include "definitions.h"
 #include "libvirt.h"
 #include "log.h"
 #include "macro.h"
@@ -31,6 +32,9 @@ struct MdevOp {
         bool autostart;
         bool force;
         bool keep_definition;
+        bool new_definition;    /* this create stored the definition: a failure takes it back */
+        IdxdOrigin origin;
+        char *pool;
         MdevOpCallback callback;
         void *userdata;
         MdevOp *next;
@@ -51,6 +55,7 @@ static MdevOp *op_free(MdevOp *op) {
         if (!op)
                 return NULL;
         free(op->domain);
+        free(op->pool);
         free(op);
         return NULL;
 }
@@ -74,6 +79,14 @@ static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) {
         va_start(ap, fmt);
         message = message_new(fmt, ap);
         va_end(ap);
+        if (op->kind == MDEV_OP_CREATE && r < 0 && op->new_definition) {
+                _cleanup_free_ char *unlink_message = NULL;
+
+                if (definitions_unlink(d, &op->uuid, &unlink_message) < 0)
+                        log_warning("%s", strempty(unlink_message));
+                else
+                        definitions_forget(d, &op->uuid);
+        }
         if (op->callback)
                 op->callback(d, &op->uuid, r, message ? message : (r < 0 ? strerror(-r) : NULL), op->userdata);
         op_free(op);
@@ -220,6 +233,48 @@ static void mdev_apply_options(Daemon *d, Mdev *mdev, const MdevOp *op) {
         }
 }
 
+/* A persistent create stores its definition before anything is made; failing that, nothing is. */
+static int create_save_definition(Daemon *d, MdevOp *op, const char *parent, const char *type) {
+        _cleanup_free_ char *message = NULL;
+        IdxdDefinition def = {
+                .uuid = op->uuid,
+                .parent = (char *) parent,
+                .type = (char *) type,
+                .domain = op->domain,
+                .persistent = true,
+                .autostart = op->autostart,
+                .origin = op->origin,
+                .pool = op->pool,
+        };
+        Definition *old;
+        int r;
+
+        if (!op->persistent)
+                return 0;
+        /* Options only add: an existing definition keeps its autostart and domain. */
+        old = definitions_find(d, &op->uuid);
+        if (old) {
+                def.autostart = def.autostart || old->def->autostart;
+                if (!def.domain)
+                        def.domain = old->def->domain;
+                if (op->origin == IDXD_ORIGIN_CLI && old->def->origin != IDXD_ORIGIN_CLI) {
+                        def.origin = old->def->origin;
+                        def.pool = old->def->pool;
+                }
+                def.attrs = old->def->attrs;
+                def.n_attrs = old->def->n_attrs;
+        }
+        idxd_uuid_format(&op->uuid, def.uuid_string);
+        r = definitions_save(d, &def, &message);
+        if (r < 0) {
+                log_warning("%s", strempty(message));
+                op_finish(d, op, -EIO, "%s", message ? message : "Cannot save the definition");
+                return r;
+        }
+        op->new_definition = r > 0;
+        return 0;
+}
+
 /* > 0: written, waiting for the uevent; otherwise op has been finished. */
 static int create_start(MdevQueue *q, MdevOp *op) {
         _cleanup_free_ char *avail_path = NULL, *create_path = NULL;
@@ -236,6 +291,9 @@ static int create_start(MdevQueue *q, MdevOp *op) {
         if (existing) {
                 if (existing->parent && strcmp(existing->parent, q->parent) == 0 &&
                     existing->type && strcmp(existing->type, q->type) == 0) {
+                        r = create_save_definition(d, op, q->parent, q->type);
+                        if (r < 0)
+                                return r;
                         mdev_apply_options(d, existing, op);
                         op_finish(d, op, 0, NULL);
                         return 0;
@@ -274,6 +332,10 @@ static int create_start(MdevQueue *q, MdevOp *op) {
                           q->type, q->parent);
                 return -ENOSPC;
         }
+
+        r = create_save_definition(d, op, q->parent, q->type);
+        if (r < 0)
+                return r;
 
         r = sysfs_write_string(create_path, s);
         if (r == -ENOSPC) {
@@ -371,10 +433,22 @@ static int remove_start(MdevQueue *q, MdevOp *op) {
                 }
         }
 
+        /* The definition goes first: failing that, the mdev stays as it is. */
+        if (!op->keep_definition) {
+                _cleanup_free_ char *message = NULL;
+
+                r = definitions_unlink(d, &op->uuid, &message);
+                if (r < 0) {
+                        op_finish(d, op, -EIO, "%s", strempty(message));
+                        return r;
+                }
+        }
+
         model_mdev_set_state(d->model, mdev, MDEV_STATE_REMOVING);
         r = busy ? remove_write_async(path) : sysfs_write_string(path, "1");
         if (r < 0) {
                 model_mdev_set_state(d->model, mdev, MDEV_STATE_ACTIVE);
+                definitions_restore(d, &op->uuid);
                 op_finish(d, op, r == -ENOENT ? -ENOENT : -EIO, "Removing mdev %s: writing %s failed: %s",
                           s, path, strerror(-r));
                 return r;
@@ -494,16 +568,15 @@ static void create_enqueue(Daemon *d, const MdevCreateRequest *req, const char *
                 RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         op->kind = MDEV_OP_CREATE;
         op->uuid = req->uuid;
-        op->persistent = req->persistent;
+        op->persistent = req->persistent || req->autostart;
         op->autostart = req->autostart;
+        op->origin = req->origin;
         op->callback = callback;
         op->userdata = userdata;
-        if (req->domain && *req->domain) {
-                op->domain = strdup(req->domain);
-                if (!op->domain) {
-                        op_free(op);
-                        RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
-                }
+        if ((req->domain && *req->domain && !(op->domain = strdup(req->domain))) ||
+            (req->pool && !(op->pool = strdup(req->pool)))) {
+                op_free(op);
+                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         }
 
         r = queue_push(d, parent, type, op);
@@ -629,6 +702,20 @@ void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definit
         int r;
 
         mdev = model_find_mdev(d->model, uuid);
+        if (!mdev && definitions_find(d, uuid)) {
+                _cleanup_free_ char *message = NULL;
+
+                /* A definition without a device: destroying it is forgetting it. */
+                if (!keep_definition) {
+                        r = definitions_unlink(d, uuid, &message);
+                        if (r < 0)
+                                RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -EIO, "%s", strempty(message));
+                        bus_mdev_emit_removed(d, &definitions_find(d, uuid)->shadow);
+                        definitions_forget(d, uuid);
+                }
+                callback(d, uuid, 0, NULL, userdata);
+                return;
+        }
         if (!mdev)
                 RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -ENOENT, "mdev %s not found", uuid_string(uuid, s));
 
@@ -675,10 +762,13 @@ void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {
         if (!q)
                 return;
         /* Destroyed for good: out of its domain too. A kept definition keeps its registration. */
-        if (d->libvirt && !q->running->keep_definition) {
-                r = idxd_libvirt_unregister(d->libvirt, &mdev->uuid);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot unregister mdev %s from libvirt", mdev->uuid_string);
+        if (!q->running->keep_definition) {
+                definitions_forget(d, &mdev->uuid);
+                if (d->libvirt) {
+                        r = idxd_libvirt_unregister(d->libvirt, &mdev->uuid);
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot unregister mdev %s from libvirt", mdev->uuid_string);
+                }
         }
         queue_complete_running(q, 0, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "daemon.h"
+#include "store.h"
 #include "uuid.h"
 
 /*
@@ -26,6 +27,8 @@ typedef struct MdevCreateRequest {
         const char *domain;     /* NULL = none */
         bool persistent;
         bool autostart;
+        IdxdOrigin origin;      /* who asked; stored with a persistent definition */
+        const char *pool;       /* policy-made: the pool */
 } MdevCreateRequest;
 
 /* With a domain and libvirt on, libvirt is first asked whether the domain exists (Libvirt error if not). */

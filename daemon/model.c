@@ -13,6 +13,8 @@ static const char *const mdev_state_table[_MDEV_STATE_MAX] = {
         [MDEV_STATE_ACTIVE] = "active",
         [MDEV_STATE_CREATING] = "creating",
         [MDEV_STATE_REMOVING] = "removing",
+        [MDEV_STATE_DEFINED] = "defined",
+        [MDEV_STATE_FAILED] = "failed",
 };
 
 const char *mdev_state_to_string(MdevState s) {
@@ -143,8 +145,7 @@ Model *model_free(Model *m) {
         return NULL;
 }
 
-/* Grows a pointer array by one slot at index, keeping order. */
-static int array_insert(void ***array, size_t *n, size_t index, void *item) {
+int sorted_array_insert(void ***array, size_t *n, size_t index, void *item) {
         void **a;
 
         a = reallocarray(*array, *n + 1, sizeof(void *));
@@ -157,18 +158,17 @@ static int array_insert(void ***array, size_t *n, size_t index, void *item) {
         return 0;
 }
 
-static void array_remove(void **array, size_t *n, size_t index) {
+void sorted_array_remove(void **array, size_t *n, size_t index) {
         memmove(array + index, array + index + 1, (*n - index - 1) * sizeof(void *));
         (*n)--;
 }
 
-/* Binary search; returns the index of the match, or where it would go with *ret_found false. */
-static size_t parent_bsearch(const Model *m, const char *name, bool *ret_found) {
-        size_t lo = 0, hi = m->n_parents;
+size_t sorted_array_search(void *const *array, size_t n, const void *key, SortedCompare compare, bool *ret_found) {
+        size_t lo = 0, hi = n;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(m->parents[mid]->name, name);
+                int c = compare(array[mid], key);
 
                 if (c == 0) {
                         *ret_found = true;
@@ -183,24 +183,20 @@ static size_t parent_bsearch(const Model *m, const char *name, bool *ret_found) 
         return lo;
 }
 
+static int parent_compare(const void *item, const void *key) {
+        return strcmp(((const Parent *) item)->name, key);
+}
+
+static int mdev_compare(const void *item, const void *key) {
+        return idxd_uuid_compare(&((const Mdev *) item)->uuid, key);
+}
+
+static size_t parent_bsearch(const Model *m, const char *name, bool *ret_found) {
+        return sorted_array_search((void *const *) m->parents, m->n_parents, name, parent_compare, ret_found);
+}
+
 static size_t mdev_bsearch(const Model *m, const IdxdUuid *uuid, bool *ret_found) {
-        size_t lo = 0, hi = m->n_mdevs;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = idxd_uuid_compare(&m->mdevs[mid]->uuid, uuid);
-
-                if (c == 0) {
-                        *ret_found = true;
-                        return mid;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *ret_found = false;
-        return lo;
+        return sorted_array_search((void *const *) m->mdevs, m->n_mdevs, uuid, mdev_compare, ret_found);
 }
 
 Parent *model_find_parent(const Model *m, const char *name) {
@@ -305,7 +301,7 @@ int model_parent_update(Model *m, const ParentInfo *info) {
         if (r < 0)
                 return r;
 
-        r = array_insert((void ***) &m->parents, &m->n_parents, i, p);
+        r = sorted_array_insert((void ***) &m->parents, &m->n_parents, i, p);
         if (r < 0)
                 return r;
         p = NULL;
@@ -336,7 +332,7 @@ int model_parent_remove(Model *m, const char *syspath) {
                 m->observer->parent_removed(m, p, m->userdata);
 
         i = parent_bsearch(m, p->name, &found);
-        array_remove((void **) m->parents, &m->n_parents, i);
+        sorted_array_remove((void **) m->parents, &m->n_parents, i);
         parent_free(p);
         return 1;
 }
@@ -385,7 +381,7 @@ int model_mdev_update(Model *m, const MdevInfo *info) {
         if (r < 0)
                 return r;
 
-        r = array_insert((void ***) &m->mdevs, &m->n_mdevs, i, d);
+        r = sorted_array_insert((void ***) &m->mdevs, &m->n_mdevs, i, d);
         if (r < 0)
                 return r;
         d = NULL;
@@ -411,7 +407,7 @@ int model_mdev_remove(Model *m, const IdxdUuid *uuid) {
         /* The observer may have changed the array; look again. */
         i = mdev_bsearch(m, uuid, &found);
         if (found)
-                array_remove((void **) m->mdevs, &m->n_mdevs, i);
+                sorted_array_remove((void **) m->mdevs, &m->n_mdevs, i);
         mdev_free(d);
         return 1;
 }

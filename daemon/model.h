@@ -15,6 +15,8 @@ typedef enum MdevState {
         MDEV_STATE_ACTIVE,
         MDEV_STATE_CREATING,
         MDEV_STATE_REMOVING,
+        MDEV_STATE_DEFINED,     /* a stored definition without a device */
+        MDEV_STATE_FAILED,      /* a stored definition whose last create failed */
         _MDEV_STATE_MAX,
 } MdevState;
 
@@ -123,6 +125,14 @@ struct Model {
 };
 
 const char *mdev_state_to_string(MdevState s);
+
+/* Sorted pointer arrays (the model's, the daemon's definitions). compare(item, key) is like strcmp(). */
+typedef int (*SortedCompare)(const void *item, const void *key);
+/* Binary search; returns the index of the match, or where it would go with *ret_found false. */
+size_t sorted_array_search(void *const *array, size_t n, const void *key, SortedCompare compare, bool *ret_found);
+/* Grows the array by one slot at index, keeping order. */
+int sorted_array_insert(void ***array, size_t *n, size_t index, void *item);
+void sorted_array_remove(void **array, size_t *n, size_t index);
 
 /* "/org/idxd/Manager1/mdev/<uuid element>" into buf; returns buf. */
 const char *mdev_object_path(const Mdev *mdev, char buf[static MDEV_OBJECT_PATH_MAX]);

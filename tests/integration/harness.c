@@ -149,6 +149,7 @@ Harness *harness_new(void) {
         (void) chmod(h->dir, 0755);
         h->state_dir = g_build_filename(h->dir, "state", NULL);
         h->policy_dir = g_build_filename(h->dir, "policy.d", NULL);
+        h->config_dir = g_build_filename(h->dir, "config", NULL);
         /* No libvirtd listens there: never the host's. */
         h->libvirt_uri = g_strdup_printf("qemu:///system?socket=%s/no-libvirt-sock", h->dir);
 
@@ -208,6 +209,7 @@ void harness_free(Harness *h) {
         g_free(h->dev_dir);
         g_free(h->state_dir);
         g_free(h->policy_dir);
+        g_free(h->config_dir);
         g_free(h->libvirt_uri);
         g_free(h->bus_address);
         g_free(h->daemon_log);
@@ -293,6 +295,7 @@ static void add_isolation_args(Harness *h, const char *daemon, const char *const
         } flags[] = {
                 { "--state-dir=", h->state_dir },
                 { "--policy-dir=", h->policy_dir },
+                { "--config-dir=", h->config_dir },
                 { "--libvirt-uri=", h->libvirt_uri },
         };
 

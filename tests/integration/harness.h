@@ -20,6 +20,7 @@ typedef struct Harness {
         char *dev_dir;                  /* real path of the testbed's /dev */
         char *state_dir;                /* <scratch>/state, for --state-dir */
         char *policy_dir;               /* <scratch>/policy.d, for --policy-dir */
+        char *config_dir;               /* <scratch>/config, for --config-dir (idxdd.json) */
         char *libvirt_uri;              /* a socket nobody listens on, unless a test sets its own */
 
         GPid bus_pid;

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Persistence, autostart, reconcile and policy: the real idxdd and idxdctl
+ * with a state directory and a policy directory in the scratch dir
+ * (docs/daemon.md, "Definitions"). One GLib test case per behaviour.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "idxd-bus.h"
+
+#define UUID_A "5a1c3b2a-6d4e-4f10-9a7b-00000000000a"
+#define UUID_B "5a1c3b2a-6d4e-4f10-9a7b-00000000000b"
+#define WAIT_MS 20000
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static GVariant *options_new(const char *domain, gboolean persistent, gboolean autostart) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        if (domain)
+                g_variant_builder_add(&b, "{sv}", "domain", g_variant_new_string(domain));
+        if (persistent)
+                g_variant_builder_add(&b, "{sv}", "persistent", g_variant_new_boolean(TRUE));
+        if (autostart)
+                g_variant_builder_add(&b, "{sv}", "autostart", g_variant_new_boolean(TRUE));
+        return g_variant_builder_end(&b);
+}
+
+static void create_persistent(Harness *h, const char *parent, const char *type, const char *uuid, gboolean autostart) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "CreateMdev",
+                                                 g_variant_new("(sss@a{sv})", parent, type, uuid,
+                                                               options_new(NULL, TRUE, autostart)),
+                                                 &error);
+        if (!reply)
+                g_error("CreateMdev %s: %s", uuid, error->message);
+}
+
+/* The error of a failed call: its D-Bus name, and its message in *ret_message. */
+static char *call_error(Harness *h, const char *method, GVariant *params, char **ret_message) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, method, params, &error);
+        if (reply)
+                g_error("%s succeeded, expected an error: %s", method, g_variant_print(reply, TRUE));
+        char *name = g_dbus_error_get_remote_error(error);
+        g_assert_nonnull(name);
+        g_dbus_error_strip_remote_error(error);
+        *ret_message = g_strdup(error->message);
+        return name;
+}
+
+typedef struct MdevRow {
+        char *state;
+        char *parent;
+        char *domain;
+        char *reason;
+        gboolean persistent;
+        gboolean autostart;
+} MdevRow;
+
+static void mdev_row_free(MdevRow *r) {
+        if (!r)
+                return;
+        g_free(r->state);
+        g_free(r->parent);
+        g_free(r->domain);
+        g_free(r->reason);
+        g_free(r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MdevRow, mdev_row_free)
+
+/* ListMdevs, keyed by UUID. */
+static GHashTable *list_mdevs(Harness *h) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "ListMdevs",
+                                                 g_variant_new("(@a{sv})", g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                                                 &error);
+        if (!reply)
+                g_error("ListMdevs: %s", error->message);
+        GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) mdev_row_free);
+        g_autoptr(GVariant) list = g_variant_get_child_value(reply, 0);
+        for (gsize i = 0; i < g_variant_n_children(list); i++) {
+                g_autoptr(GVariant) entry = g_variant_get_child_value(list, i);
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(entry);
+                MdevRow *row = g_new0(MdevRow, 1);
+                char *uuid = NULL;
+                g_assert_true(g_variant_dict_lookup(dict, "uuid", "s", &uuid));
+                g_assert_true(g_variant_dict_lookup(dict, "state", "s", &row->state));
+                (void) g_variant_dict_lookup(dict, "parent", "s", &row->parent);
+                (void) g_variant_dict_lookup(dict, "domain", "s", &row->domain);
+                (void) g_variant_dict_lookup(dict, "reason", "s", &row->reason);
+                (void) g_variant_dict_lookup(dict, "persistent", "b", &row->persistent);
+                (void) g_variant_dict_lookup(dict, "autostart", "b", &row->autostart);
+                if (g_hash_table_contains(t, uuid))
+                        g_error("ListMdevs lists %s twice", uuid);
+                g_hash_table_insert(t, uuid, row);
+        }
+        return t;
+}
+
+/* The state ListMdevs gives uuid; "" when it is not listed. */
+static char *mdev_state(Harness *h, const char *uuid) {
+        g_autoptr(GHashTable) t = list_mdevs(h);
+        MdevRow *row = g_hash_table_lookup(t, uuid);
+        return g_strdup(row ? row->state : "");
+}
+
+typedef struct StateWait {
+        Harness *h;
+        const char *uuid;
+        const char *state;
+} StateWait;
+
+static gboolean state_is(gpointer data) {
+        StateWait *w = data;
+        g_autofree char *s = mdev_state(w->h, w->uuid);
+        return g_str_equal(s, w->state);
+}
+
+static void wait_state(Harness *h, const char *uuid, const char *state) {
+        StateWait w = { h, uuid, state };
+        if (!harness_wait_for(state_is, &w, WAIT_MS)) {
+                g_autofree char *s = mdev_state(h, uuid);
+                g_error("mdev %s is \"%s\", expected \"%s\"", uuid, s, state);
+        }
+}
+
+static char *definition_path(Harness *h, const char *uuid) {
+        g_autofree char *name = g_strdup_printf("%s.json", uuid);
+        return g_build_filename(h->state_dir, "mdevs", name, NULL);
+}
+
+/* A definition file as the daemon writes it (docs/config.md, "State directory"). */
+static void write_definition(Harness *h, const char *uuid, const char *parent, const char *type, gboolean autostart) {
+        g_autofree char *dir = g_build_filename(h->state_dir, "mdevs", NULL);
+        g_autofree char *path = definition_path(h, uuid);
+        g_autofree char *text = g_strdup_printf("{ \"version\": 1, \"uuid\": \"%s\", \"parent\": \"%s\", \"type\": \"%s\", "
+                                                "\"persistent\": true, \"autostart\": %s, \"origin\": \"cli\", \"attrs\": [] }\n",
+                                                uuid, parent, type, autostart ? "true" : "false");
+        g_autoptr(GError) error = NULL;
+        (void) g_mkdir_with_parents(dir, 0755);
+        if (!g_file_set_contents(path, text, -1, &error))
+                g_error("%s: %s", path, error->message);
+}
+
+/* ---- persistence ------------------------------------------------------ */
+
+static void test_persistent_restart(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        create_persistent(h, "idxd_sim.0", "dsa-1swq-v1", UUID_A, FALSE);
+        g_autofree char *path = definition_path(h, UUID_A);
+        g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+
+        harness_stop_daemon(h);
+        harness_start_daemon(h, NULL);
+        g_autoptr(GHashTable) t = list_mdevs(h);
+        MdevRow *row = g_hash_table_lookup(t, UUID_A);
+        g_assert_nonnull(row);
+        g_assert_cmpstr(row->state, ==, "active");
+        g_assert_true(row->persistent);
+        g_assert_false(row->autostart);
+
+        /* Destroyed for good: the definition goes too, and stays gone after a restart. */
+        g_autoptr(GVariant) reply = harness_call(h, "DestroyMdev",
+                                                 g_variant_new("(s@a{sv})", UUID_A, options_new(NULL, FALSE, FALSE)), NULL);
+        g_assert_nonnull(reply);
+        g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+        harness_stop_daemon(h);
+        harness_start_daemon(h, NULL);
+        g_autofree char *s = mdev_state(h, UUID_A);
+        g_assert_cmpstr(s, ==, "");
+}
+
+static void test_defined_then_autostart(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        write_definition(h, UUID_A, "idxd_sim.1", FAKE_TYPE_SWQ, TRUE);
+        write_definition(h, UUID_B, "idxd_sim.1", FAKE_TYPE_DWQ, FALSE);
+        harness_start_daemon(h, NULL);
+
+        /* No parent yet: both are definitions only, and have their objects. */
+        g_autofree char *a = mdev_state(h, UUID_A);
+        g_autofree char *b = mdev_state(h, UUID_B);
+        g_assert_cmpstr(a, ==, "defined");
+        g_assert_cmpstr(b, ==, "defined");
+        g_autoptr(GError) error = NULL;
+        g_autofree char *object = g_strdup_printf("%s/%s", IDXD_MDEV_PATH_PREFIX, "5a1c3b2a_6d4e_4f10_9a7b_00000000000a");
+        g_autoptr(GVariant) prop = g_dbus_connection_call_sync(h->bus, IDXD_BUS_NAME, object, "org.freedesktop.DBus.Properties",
+                                                               "Get", g_variant_new("(ss)", IDXD_MDEV_INTERFACE, "State"),
+                                                               NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+        if (!prop)
+                g_error("Mdev1 object of a definition: %s", error->message);
+
+        /* The parent appears: the autostart one is made, once. */
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        wait_state(h, UUID_A, "active");
+        g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
+        g_assert_cmpuint(fake_kernel_create_writes(h->kernel, UUID_A), ==, 1);
+        /* Not autostart: stays a definition. */
+        g_autofree char *b2 = mdev_state(h, UUID_B);
+        g_assert_cmpstr(b2, ==, "defined");
+        g_assert_false(fake_kernel_has_mdev(h->kernel, UUID_B));
+}
+
+static void test_parent_readded(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        create_persistent(h, "idxd_sim.1", "dsa-1swq-v1", UUID_A, TRUE);
+        create_persistent(h, "idxd_sim.1", "dsa-1dwq-v1", UUID_B, TRUE);
+
+        fake_kernel_remove_parent(h->kernel, "idxd_sim.1");
+        wait_state(h, UUID_A, "defined");
+        wait_state(h, UUID_B, "defined");
+
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        wait_state(h, UUID_A, "active");
+        wait_state(h, UUID_B, "active");
+        g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
+        g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_B));
+        g_assert_cmpuint(fake_kernel_count_mdevs(h->kernel, "idxd_sim.1"), ==, 2);
+}
+
+/* A failed autostart shows `failed` with the reason, and is retried until it works. */
+static void test_autostart_retry(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_set_available(h->kernel, "idxd_sim.0", FAKE_TYPE_SWQ, 0);
+        write_definition(h, UUID_A, "idxd_sim.0", FAKE_TYPE_SWQ, TRUE);
+        harness_start_daemon(h, NULL);
+
+        g_autoptr(GHashTable) t = list_mdevs(h);
+        MdevRow *row = g_hash_table_lookup(t, UUID_A);
+        g_assert_nonnull(row);
+        g_assert_cmpstr(row->state, ==, "failed");
+        g_assert_nonnull(row->reason);
+        g_assert_true(strstr(row->reason, "capacity") != NULL);
+
+        fake_kernel_set_available(h->kernel, "idxd_sim.0", FAKE_TYPE_SWQ, 4);
+        wait_state(h, UUID_A, "active");
+        g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
+}
+
+/* Makes dir immutable (root ignores modes, not this); FALSE when the file system cannot. */
+static gboolean set_immutable(const char *dir, gboolean on) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        int flags = 0;
+        gboolean ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+        if (ok) {
+                flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+                ok = ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+        }
+        close(fd);
+        return ok;
+}
+
+static void test_state_dir_read_only(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        create_persistent(h, "idxd_sim.0", "dsa-1swq-v1", UUID_A, TRUE);
+        g_autofree char *dir = g_build_filename(h->state_dir, "mdevs", NULL);
+        if (!set_immutable(dir, TRUE)) {
+                g_test_skip("the scratch file system has no immutable flag");
+                return;
+        }
+
+        /* A new persistent mdev: a clear error, nothing made. */
+        g_autofree char *message = NULL;
+        g_autofree char *name = call_error(h, "CreateMdev",
+                                           g_variant_new("(sss@a{sv})", "idxd_sim.0", "dsa-1swq-v1", UUID_B,
+                                                         options_new(NULL, TRUE, FALSE)), &message);
+        g_assert_cmpstr(name, ==, IDXD_ERROR_FAILED);
+        g_assert_true(strstr(message, dir) != NULL);
+        g_assert_true(strstr(message, "errno") != NULL);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, UUID_B));
+
+        /* Destroying the persistent one cannot drop its definition: it stays, running. */
+        g_autofree char *message2 = NULL;
+        g_autofree char *name2 = call_error(h, "DestroyMdev",
+                                            g_variant_new("(s@a{sv})", UUID_A, options_new(NULL, FALSE, FALSE)), &message2);
+        g_assert_cmpstr(name2, ==, IDXD_ERROR_FAILED);
+        g_assert_true(strstr(message2, dir) != NULL);
+        g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
+        g_autofree char *s = mdev_state(h, UUID_A);
+        g_assert_cmpstr(s, ==, "active");
+
+        g_assert_true(set_immutable(dir, FALSE));
+        g_autoptr(GVariant) reply = harness_call(h, "DestroyMdev",
+                                                 g_variant_new("(s@a{sv})", UUID_A, options_new(NULL, FALSE, FALSE)), NULL);
+        g_assert_nonnull(reply);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, UUID_A));
+}
+
+/* ---- crashes ---------------------------------------------------------- */
+
+#define KILL_MDEVS 500
+#define KILL_ROUNDS 10
+#define KILL_PER_TYPE (KILL_MDEVS / 4)
+
+static char *kill_uuid(guint i) {
+        return g_strdup_printf("6b000000-0000-4000-8000-%012x", i);
+}
+
+static GVariant *kill_batch(void) {
+        static const char *const parents[] = { "idxd_sim.0", "idxd_sim.1" };
+        static const char *const types[] = { FAKE_TYPE_SWQ, FAKE_TYPE_DWQ };
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("aa{sv}"));
+        for (guint i = 0; i < KILL_MDEVS; i++) {
+                g_autofree char *uuid = kill_uuid(i);
+                GVariantBuilder r;
+                g_variant_builder_init(&r, G_VARIANT_TYPE("a{sv}"));
+                g_variant_builder_add(&r, "{sv}", "parent", g_variant_new_string(parents[i % 2]));
+                g_variant_builder_add(&r, "{sv}", "type", g_variant_new_string(types[(i / 2) % 2]));
+                g_variant_builder_add(&r, "{sv}", "uuid", g_variant_new_string(uuid));
+                g_variant_builder_add_value(&b, g_variant_builder_end(&r));
+        }
+        return g_variant_new("(@aa{sv}@a{sv})", g_variant_builder_end(&b), options_new(NULL, TRUE, TRUE));
+}
+
+/* Every file in the state dir parses as a definition of one of ours; returns how many. */
+static guint check_state_files(Harness *h, GHashTable *expected) {
+        g_autofree char *dir = g_build_filename(h->state_dir, "mdevs", NULL);
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        guint n = 0;
+        const char *name;
+        if (!d)
+                return 0;
+        while ((name = g_dir_read_name(d))) {
+                if (name[0] == '.')
+                        continue;       /* a temp file of a write cut short; never read */
+                g_autofree char *path = g_build_filename(dir, name, NULL);
+                json_object *o = json_object_from_file(path);
+                if (!o)
+                        g_error("%s does not parse", path);
+                json_object *uuid;
+                g_assert_true(json_object_object_get_ex(o, "uuid", &uuid));
+                if (!g_hash_table_contains(expected, json_object_get_string(uuid)))
+                        g_error("%s: unexpected definition", path);
+                json_object_put(o);
+                n++;
+        }
+        return n;
+}
+
+static void test_kill_during_bringup(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", KILL_PER_TYPE + 8);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", KILL_PER_TYPE + 8);
+        harness_start_daemon(h, NULL);
+        g_autoptr(GHashTable) expected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        for (guint i = 0; i < KILL_MDEVS; i++)
+                g_hash_table_add(expected, kill_uuid(i));
+        GRand *rand = g_rand_new_with_seed(g_test_rand_int());
+        gint64 start = g_get_monotonic_time();
+
+        for (guint round = 0; round < KILL_ROUNDS; round++) {
+                /* The batch goes out; the daemon dies somewhere in it. */
+                g_dbus_connection_call(h->bus, IDXD_BUS_NAME, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE, "CreateMdevs",
+                                       kill_batch(), NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, NULL, NULL);
+                g_dbus_connection_flush_sync(h->bus, NULL, NULL);
+                g_usleep(g_rand_int_range(rand, 0, 1200) * 1000);
+                harness_kill_daemon(h);
+                fake_kernel_sync(h->kernel);
+                guint files = check_state_files(h, expected);
+                g_test_message("round %u: killed with %u definitions, %u mdevs", round, files,
+                               fake_kernel_count_sysfs_mdevs(h->kernel));
+                /* Restarted, it makes every autostart definition it has before READY=1. */
+                harness_start_daemon(h, NULL);
+                g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), >=, files);
+        }
+        g_rand_free(rand);
+
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "CreateMdevs", kill_batch(), &error);
+        if (!reply)
+                g_error("CreateMdevs: %s", error->message);
+        g_autoptr(GVariant) results = g_variant_get_child_value(reply, 0);
+        for (gsize i = 0; i < g_variant_n_children(results); i++) {
+                g_autoptr(GVariant) res = g_variant_get_child_value(results, i);
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(res);
+                const char *message = NULL;
+                if (g_variant_dict_lookup(dict, "message", "&s", &message))
+                        g_error("request %zu failed: %s", i, message);
+        }
+        fake_kernel_sync(h->kernel);
+
+        g_assert_cmpuint(check_state_files(h, expected), ==, KILL_MDEVS);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, KILL_MDEVS);
+        g_autoptr(GHashTable) t = list_mdevs(h);
+        g_assert_cmpuint(g_hash_table_size(t), ==, KILL_MDEVS);
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, t);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+                g_assert_true(g_hash_table_contains(expected, key));
+                g_assert_cmpstr(((MdevRow *) value)->state, ==, "active");
+                g_assert_true(fake_kernel_has_mdev(h->kernel, key));
+        }
+        g_test_message("%d rounds of %d mdevs in %.1f s", KILL_ROUNDS, KILL_MDEVS,
+                       (double) (g_get_monotonic_time() - start) / 1e6);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/persist/restart", test_persistent_restart);
+        g_test_add_func("/persist/defined-then-autostart", test_defined_then_autostart);
+        g_test_add_func("/persist/parent-readded", test_parent_readded);
+        g_test_add_func("/persist/autostart-retry", test_autostart_retry);
+        g_test_add_func("/persist/state-dir-read-only", test_state_dir_read_only);
+        g_test_add_func("/persist/kill-during-bringup", test_kill_during_bringup);
+        return g_test_run();
+}
