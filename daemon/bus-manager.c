@@ -18,6 +18,8 @@
 #include "log.h"
 #include "macro.h"
 #include "mdev-ops.h"
+#include "policy-apply.h"
+#include "policy.h"
 
 
 /* Every option any method takes; each method names the ones it accepts. */
@@ -585,9 +587,12 @@ static int method_list_parents(sd_bus_message *m, void *userdata, sd_bus_error *
 }
 
 static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_free_ char *libvirt = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *libvirt = NULL, *policy = NULL;
+        const char *const *shortfalls;
         Daemon *d = userdata;
         uint32_t pending = 0;
+        int r;
 
         if (d->libvirt) {
                 if (asprintf(&libvirt, "%s %s", idxd_libvirt_get_uri(d->libvirt),
@@ -595,8 +600,16 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
                         return -ENOMEM;
                 pending = idxd_libvirt_get_pending(d->libvirt);
         }
+        if (d->policy && asprintf(&policy, "%zu files, %zu pools, %zu assignments", d->policy->n_files,
+                                  d->policy->n_pools, d->policy->n_assignments) < 0)
+                return -ENOMEM;
+        (void) policy_apply_shortfalls(d, &shortfalls);
 
-        return sd_bus_reply_method_return(m, "a{sv}", 11,
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
                                           "version", "s", IDXD_VERSION,
                                           "parents", "u", (uint32_t) d->model->n_parents,
                                           "mdevs", "u", (uint32_t) d->model->n_mdevs,
@@ -607,10 +620,25 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
                                           "libvirt_pending", "u", pending,
                                           "definitions", "u", (uint32_t) d->n_definitions,
                                           "state_dir", "s", d->state_dir,
-                                          "policy_dir", "s", d->policy_dir);
+                                          "policy_dir", "s", d->policy_dir,
+                                          "policy", "s", policy ? policy : "none");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "policy_shortfalls");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, (char **) shortfalls);
+        for (int k = 0; r >= 0 && k < 3; k++)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *message = NULL;
         Daemon *d = userdata;
         int r;
 
@@ -618,7 +646,13 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
 
-        /* No configuration yet: a reload re-reads sysfs. */
+        /* All or nothing: a bad file leaves the running configuration and policy as they are. */
+        r = policy_apply_reload(d, &message);
+        if (r < 0)
+                return sd_bus_error_setf(error, IDXD_ERROR_INVALID_CONFIG, "%s",
+                                         message ? message : strerror(-r));
+
+        /* Sysfs too: what a lost uevent hid. */
         r = discovery_enumerate(d);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Re-enumerating devices failed: %m");

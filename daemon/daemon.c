@@ -18,6 +18,7 @@
 #include "log.h"
 #include "macro.h"
 #include "mdev-ops.h"
+#include "policy-apply.h"
 #include "sysfs.h"
 
 int log_debug_enabled;
@@ -30,6 +31,7 @@ static void on_parent_added(Model *m, const Parent *p, void *userdata) {
         if (d->ready)
                 bus_manager_emit_parent(d, p, true);
         definitions_schedule_autostart(d);
+        policy_apply_schedule(d);
 }
 
 static void on_parent_removed(Model *m, const Parent *p, void *userdata) {
@@ -39,6 +41,7 @@ static void on_parent_removed(Model *m, const Parent *p, void *userdata) {
         if (d->ready)
                 bus_manager_emit_parent(d, p, false);
         mdev_ops_parent_removed(d, p);
+        policy_apply_schedule(d);
 }
 
 static void on_mdev_added(Model *m, const Mdev *mdev, void *userdata) {
@@ -53,6 +56,7 @@ static void on_mdev_added(Model *m, const Mdev *mdev, void *userdata) {
                 bus_manager_emit_mdev(d, mdev, true);
         }
         mdev_ops_mdev_added(d, mdev);
+        policy_apply_schedule(d);
 }
 
 static void on_mdev_state_changed(Model *m, const Mdev *mdev, void *userdata) {
@@ -71,6 +75,7 @@ static void on_mdev_removed(Model *m, const Mdev *mdev, void *userdata) {
                 bus_mdev_emit_removed(d, mdev);
         }
         mdev_ops_mdev_removed(d, mdev);
+        policy_apply_schedule(d);
 }
 
 static void on_libvirt_state_changed(IdxdLibvirt *l, IdxdLibvirtState state, const char *message, void *userdata) {
@@ -233,6 +238,7 @@ Daemon *daemon_free(Daemon *d) {
 
         mdev_ops_cancel_all(d);
         definitions_free_all(d);
+        policy_apply_free(d);
         idxd_libvirt_free(d->libvirt);
         sd_bus_slot_unref(d->manager_slot);
         sd_bus_slot_unref(d->mdev_slot);
@@ -258,7 +264,7 @@ Daemon *daemon_free(Daemon *d) {
         return NULL;
 }
 
-void daemon_notify_ready(Daemon *d) {
+static void daemon_notify_ready(Daemon *d) {
         if (d->notified_ready)
                 return;
         d->notified_ready = true;
@@ -266,6 +272,22 @@ void daemon_notify_ready(Daemon *d) {
                  d->n_definitions);
         (void) sd_notify(false, "READY=1");
         daemon_notify_status(d);
+}
+
+void daemon_startup_op_begin(Daemon *d) {
+        d->startup_pending++;
+}
+
+/* Autostart creates first, then the policy's, then READY=1. */
+void daemon_startup_op_end(Daemon *d) {
+        if (d->startup_pending == 0 || --d->startup_pending > 0)
+                return;
+        if (!d->policy_started) {
+                d->policy_started = true;
+                policy_apply_startup(d);
+                return;
+        }
+        daemon_notify_ready(d);
 }
 
 void daemon_notify_status(Daemon *d) {
@@ -315,6 +337,18 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return sd_event_exit(d->event, 0);
 }
 
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_free_ char *message = NULL;
+        Daemon *d = userdata;
+        int r;
+
+        log_info("Received SIGHUP, reloading the configuration and the policy");
+        r = policy_apply_reload(d, &message);
+        if (r < 0)
+                log_error("Reload rejected, the running policy stays: %s", message ? message : strerror(-r));
+        return 0;
+}
+
 static int setup_event_loop(Daemon *d) {
         sigset_t mask;
         int r;
@@ -326,12 +360,15 @@ static int setup_event_loop(Daemon *d) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(-errno, "Cannot block signals");
 
         r = sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
         if (r >= 0)
                 r = sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch for signals");
 
@@ -392,6 +429,7 @@ int daemon_run(Daemon *d) {
         r = definitions_load(d);
         if (r < 0)
                 return r;
+        policy_apply_load_initial(d);
         r = discovery_enumerate(d);
         if (r < 0)
                 return log_error_errno(r, "Cannot enumerate devices");

@@ -15,6 +15,7 @@ struct udev_monitor;
 struct IdxdLibvirt;
 typedef struct MdevQueue MdevQueue;
 typedef struct Definition Definition;
+struct IdxdPolicy;
 
 #define DAEMON_DEFAULT_CREATE_TIMEOUT_USEC (5 * 1000000ULL)
 
@@ -50,8 +51,18 @@ typedef struct Daemon {
         Definition **definitions;       /* persistent definitions, sorted by UUID (definitions.h) */
         size_t n_definitions;
         sd_event_source *autostart_defer;
-        unsigned startup_pending;       /* autostart creates of the initial reconcile still running */
+        unsigned startup_pending;       /* creates of the initial reconcile and policy still running */
+        unsigned autostart_inflight;    /* autostart creates queued */
         bool notified_ready;
+
+        struct IdxdPolicy *policy;      /* NULL = none (policy-apply.h) */
+        char **policy_shortfalls;       /* of the last solve */
+        size_t n_policy_shortfalls;
+        sd_event_source *policy_timer;  /* the debounce */
+        unsigned policy_inflight;       /* creates and removes the last solve asked for */
+        bool policy_dirty;              /* solve again once those are done */
+        bool policy_dropped;            /* a reload removed the policy: release what it made */
+        bool policy_started;            /* the startup solve has run */
 
         char *state_dir;
         char *config_dir;
@@ -76,8 +87,9 @@ Daemon *daemon_free(Daemon *d);
 int daemon_run(Daemon *d);
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t daemon_now_usec(void);
-/* Sends READY=1 once, after the initial reconcile. */
-void daemon_notify_ready(Daemon *d);
+/* Startup work (autostart and policy creates) that READY=1 waits for. */
+void daemon_startup_op_begin(Daemon *d);
+void daemon_startup_op_end(Daemon *d);
 /* Sends STATUS= with the current counts. */
 void daemon_notify_status(Daemon *d);
 

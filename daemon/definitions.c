@@ -8,6 +8,7 @@
 #include "log.h"
 #include "macro.h"
 #include "mdev-ops.h"
+#include "policy-apply.h"
 
 static Definition *definition_free(Definition *e) {
         if (!e)
@@ -269,15 +270,12 @@ static void schedule_retry(Daemon *d, Definition *e) {
         }
 }
 
-static void startup_create_done(Daemon *d) {
-        if (d->startup_pending > 0 && --d->startup_pending == 0)
-                daemon_notify_ready(d);
-}
-
 static void autostart_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
         Definition *e = definitions_find(d, uuid);
         bool startup = userdata != NULL;
 
+        if (d->autostart_inflight > 0 && --d->autostart_inflight == 0 && d->policy_dirty)
+                policy_apply_schedule(d);
         if (e) {
                 e->creating = false;
                 if (r < 0 && !model_find_mdev(d->model, uuid)) {
@@ -295,7 +293,7 @@ static void autostart_done(Daemon *d, const IdxdUuid *uuid, int r, const char *m
                 }
         }
         if (startup)
-                startup_create_done(d);
+                daemon_startup_op_end(d);
 }
 
 static void definition_start(Daemon *d, Definition *e, bool startup) {
@@ -311,8 +309,9 @@ static void definition_start(Daemon *d, Definition *e, bool startup) {
         };
 
         e->creating = true;
+        d->autostart_inflight++;
         if (startup)
-                d->startup_pending++;
+                daemon_startup_op_begin(d);
         mdev_create(d, &req, autostart_done, startup ? d : NULL);
 }
 
@@ -367,9 +366,9 @@ void definitions_reconcile(Daemon *d) {
                  d->n_definitions, adopted, unknown);
 
         /* One extra count so creates finishing right away cannot signal READY early. */
-        d->startup_pending++;
+        daemon_startup_op_begin(d);
         autostart_pass(d, true);
-        startup_create_done(d);
+        daemon_startup_op_end(d);
 }
 
 void definitions_restore(Daemon *d, const IdxdUuid *uuid) {

@@ -407,6 +407,164 @@ static void test_kill_during_bringup(void) {
                        (double) (g_get_monotonic_time() - start) / 1e6);
 }
 
+
+/* ---- policy ----------------------------------------------------------- */
+
+/* UUIDv5 of "DOMAIN/POOL/i" (docs/config.md, "Solver"). */
+#define VM1_SWQ_0 "5798ea8f-8760-5b5d-bcda-297cd1d0223d"
+#define VM1_SWQ_1 "88f66a74-0363-5ccc-8fb9-4872fd01b2f7"
+#define VM1_SWQ_2 "bb880937-d1e0-5bce-a7f7-d8de42a294af"
+#define VM2_DWQ_0 "a477d769-83d0-5410-981a-952816a4f3ef"
+#define VM2_DWQ_1 "b5e00d02-25aa-5934-99af-61affeddc573"
+
+#define POLICY_POOLS                                                                                    \
+        "\"pools\": [ { \"name\": \"swq\", \"match\": { \"type\": \"dsa-1swq-v1\" },\n"                 \
+        "               \"limits\": { \"max_per_parent\": 2 } },\n"                                      \
+        "             { \"name\": \"dwq\", \"match\": { \"type\": \"dsa-1dwq-v1\" } } ],\n"
+
+static void write_policy(Harness *h, const char *name, const char *text) {
+        g_autofree char *path = g_build_filename(h->policy_dir, name, NULL);
+        g_autoptr(GError) error = NULL;
+        (void) g_mkdir_with_parents(h->policy_dir, 0755);
+        if (!g_file_set_contents(path, text, -1, &error))
+                g_error("%s: %s", path, error->message);
+}
+
+typedef struct SetWait {
+        Harness *h;
+        const char *const *uuids;       /* the active mdevs with a domain, exactly */
+} SetWait;
+
+static gboolean policy_set_is(gpointer data) {
+        SetWait *w = data;
+        g_autoptr(GHashTable) t = list_mdevs(w->h);
+        guint with_domain = 0, wanted = 0;
+        GHashTableIter it;
+        gpointer key, value;
+
+        g_hash_table_iter_init(&it, t);
+        while (g_hash_table_iter_next(&it, &key, &value))
+                if (((MdevRow *) value)->domain && *((MdevRow *) value)->domain)
+                        with_domain++;
+        for (; w->uuids[wanted]; wanted++) {
+                MdevRow *row = g_hash_table_lookup(t, w->uuids[wanted]);
+                if (!row || !g_str_equal(row->state, "active") || !row->persistent)
+                        return FALSE;
+        }
+        return with_domain == wanted;
+}
+
+static void wait_policy_set(Harness *h, const char *const *uuids) {
+        SetWait w = { h, uuids };
+        if (!harness_wait_for(policy_set_is, &w, WAIT_MS)) {
+                g_autoptr(GHashTable) t = list_mdevs(h);
+                GHashTableIter it;
+                gpointer key, value;
+                g_hash_table_iter_init(&it, t);
+                while (g_hash_table_iter_next(&it, &key, &value))
+                        g_test_message("listed %s %s domain %s on %s", (char *) key, ((MdevRow *) value)->state,
+                                       ((MdevRow *) value)->domain, ((MdevRow *) value)->parent);
+                g_error("the policy's set was not reached");
+        }
+}
+
+static void test_policy_start_and_reload(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        write_policy(h, "10-test.json",
+                     "{ " POLICY_POOLS
+                     "  \"assignments\": [ { \"domain\": \"vm1\", \"pool\": \"swq\", \"count\": 3 } ] }\n");
+        harness_start_daemon(h, NULL);
+
+        const char *first[] = { VM1_SWQ_0, VM1_SWQ_1, VM1_SWQ_2, NULL };
+        wait_policy_set(h, first);
+        /* Spread over both parents, at most 2 on one. */
+        g_assert_cmpuint(fake_kernel_count_mdevs(h->kernel, "idxd_sim.0"), <=, 2);
+        g_assert_cmpuint(fake_kernel_count_mdevs(h->kernel, "idxd_sim.1"), <=, 2);
+        g_autofree char *def = definition_path(h, VM1_SWQ_0);
+        g_assert_true(g_file_test(def, G_FILE_TEST_IS_REGULAR));
+
+        /* A CLI-made mdev is never the policy's to release. */
+        create_persistent(h, "idxd_sim.0", "dsa-1dwq-v1", UUID_A, FALSE);
+
+        write_policy(h, "10-test.json",
+                     "{ " POLICY_POOLS
+                     "  \"assignments\": [ { \"domain\": \"vm1\", \"pool\": \"swq\", \"count\": 1 },\n"
+                     "                     { \"domain\": \"vm2\", \"pool\": \"dwq\", \"count\": 2 } ] }\n");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "Reload", NULL, &error);
+        if (!reply)
+                g_error("Reload: %s", error->message);
+        const char *second[] = { VM1_SWQ_0, VM2_DWQ_0, VM2_DWQ_1, NULL };
+        wait_policy_set(h, second);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, VM1_SWQ_1));
+        g_assert_false(fake_kernel_has_mdev(h->kernel, VM1_SWQ_2));
+        g_autofree char *gone = definition_path(h, VM1_SWQ_2);
+        g_assert_false(g_file_test(gone, G_FILE_TEST_EXISTS));
+        g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
+
+        /* Restarted, the same set, the same UUIDs. */
+        harness_stop_daemon(h);
+        harness_start_daemon(h, NULL);
+        wait_policy_set(h, second);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 4);
+}
+
+static void test_policy_bad_reload(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        write_policy(h, "10-test.json",
+                     "{ " POLICY_POOLS
+                     "  \"assignments\": [ { \"domain\": \"vm2\", \"pool\": \"dwq\", \"count\": 2 } ] }\n");
+        harness_start_daemon(h, NULL);
+        const char *set[] = { VM2_DWQ_0, VM2_DWQ_1, NULL };
+        wait_policy_set(h, set);
+
+        /* One good file and one bad: the whole set is rejected. */
+        write_policy(h, "10-test.json",
+                     "{ " POLICY_POOLS
+                     "  \"assignments\": [ { \"domain\": \"vm1\", \"pool\": \"swq\", \"count\": 1 } ] }\n");
+        write_policy(h, "20-bad.json", "{ \"pools\": [\n  { \"name\": 5 } ] }\n");
+        g_autofree char *message = NULL;
+        g_autofree char *name = call_error(h, "Reload", NULL, &message);
+        g_assert_cmpstr(name, ==, IDXD_ERROR_INVALID_CONFIG);
+        g_autoptr(GRegex) re = g_regex_new("20-bad\\.json:[0-9]+:[0-9]+: ", 0, 0, NULL);
+        if (!g_regex_match(re, message, 0, NULL))
+                g_error("no file:line:column in \"%s\"", message);
+
+        /* The old policy still holds, and keeps holding. */
+        g_usleep(500 * 1000);
+        wait_policy_set(h, set);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, VM1_SWQ_0));
+        g_autoptr(GVariant) status = harness_call(h, "GetStatus", NULL, NULL);
+        g_autoptr(GVariant) dict = g_variant_get_child_value(status, 0);
+        g_autoptr(GVariantDict) d = g_variant_dict_new(dict);
+        const char *policy = NULL;
+        g_assert_true(g_variant_dict_lookup(d, "policy", "&s", &policy));
+        g_assert_cmpstr(policy, ==, "1 files, 2 pools, 1 assignments");
+}
+
+/* A shortfall is reported in GetStatus, and the met part is still made. */
+static void test_policy_shortfall(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        write_policy(h, "10-test.json",
+                     "{ " POLICY_POOLS
+                     "  \"assignments\": [ { \"domain\": \"vm1\", \"pool\": \"swq\", \"count\": 5 } ] }\n");
+        harness_start_daemon(h, NULL);
+        g_autoptr(GVariant) status = harness_call(h, "GetStatus", NULL, NULL);
+        g_autoptr(GVariant) dict = g_variant_get_child_value(status, 0);
+        g_autoptr(GVariantDict) d = g_variant_dict_new(dict);
+        g_autofree const char **shortfalls = NULL;
+        g_assert_true(g_variant_dict_lookup(d, "policy_shortfalls", "^a&s", &shortfalls));
+        g_assert_cmpuint(g_strv_length((char **) shortfalls), ==, 1);
+        g_assert_true(strstr(shortfalls[0], "vm1") != NULL);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 4);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/persist/restart", test_persistent_restart);
@@ -415,5 +573,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/persist/autostart-retry", test_autostart_retry);
         g_test_add_func("/persist/state-dir-read-only", test_state_dir_read_only);
         g_test_add_func("/persist/kill-during-bringup", test_kill_during_bringup);
+        g_test_add_func("/policy/start-and-reload", test_policy_start_and_reload);
+        g_test_add_func("/policy/bad-reload", test_policy_bad_reload);
+        g_test_add_func("/policy/shortfall", test_policy_shortfall);
         return g_test_run();
 }
