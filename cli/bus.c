@@ -12,6 +12,7 @@
 #include "idxd-bus.h"
 #include "idxd-errors.h"
 #include "macro.h"
+#include "output.h"
 
 #define HINT_NOT_RUNNING "start it with 'systemctl start idxdd'"
 
@@ -197,4 +198,40 @@ int idxdctl_bus_bad_reply(const char *method, int error) {
         fprintf(stderr, "idxdctl: the reply to %s has an unexpected shape: %s: check that idxdd and idxdctl are the same version\n",
                 method, strerror(abs(error)));
         return IDXDCTL_EXIT_FAILURE;
+}
+
+int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, const char *suffix) {
+        static const char *const result_keys[] = { "uuid", "path", "error", "message", NULL };
+        _cleanup_json_ struct json_object *reply = NULL, *results = NULL, *out = NULL;
+        int r, status = IDXDCTL_EXIT_OK;
+
+        r = idxdctl_bus_call_json(ctl, call, &reply);
+        if (r > 0)
+                return r;
+        results = json_records_new(reply, result_keys);
+        if (!results)
+                return output_oom();
+
+        for (size_t i = 0; i < json_object_array_length(results); i++) {
+                struct json_object *result = json_object_array_get_idx(results, i);
+                const char *uuid = json_record_string(result, "uuid");
+
+                if (uuid) {
+                        if (!ctl->json)
+                                printf("%s%s\n", uuid, strempty(suffix));
+                        continue;
+                }
+                r = idxdctl_bus_report_error(ctl, json_record_string(result, "error") ?: IDXD_ERROR_FAILED,
+                                             json_record_string(result, "message"));
+                if (r > status)
+                        status = r;
+        }
+
+        if (ctl->json) {
+                out = json_object_new_object();
+                if (!out || json_object_object_add(out, "results", json_object_get(results)) < 0)
+                        return output_oom();
+                output_json(out);
+        }
+        return status;
 }

@@ -27,4 +27,10 @@ int idxdctl_bus_call_json(Idxdctl *ctl, sd_bus_message *call, struct json_object
 /* Prints one line for a reply that does not have the expected shape; returns IDXDCTL_EXIT_FAILURE. */
 int idxdctl_bus_bad_reply(const char *method, int error);
 
+/*
+ * Sends a CreateMdevs call and prints one line per mdev made (its UUID, then
+ * suffix) and one per failure, or the results as JSON; returns the worst status.
+ */
+int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, const char *suffix);
+
 void idxdctl_bus_close(Idxdctl *ctl);

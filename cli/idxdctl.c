@@ -18,6 +18,8 @@ static const IdxdctlVerb *const verbs[] = {
         &verb_parents,
         &verb_status,
         &verb_reload,
+        &verb_policy,
+        &verb_import,
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

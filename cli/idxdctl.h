@@ -41,6 +41,8 @@ extern const IdxdctlVerb verb_types;
 extern const IdxdctlVerb verb_parents;
 extern const IdxdctlVerb verb_status;
 extern const IdxdctlVerb verb_reload;
+extern const IdxdctlVerb verb_policy;
+extern const IdxdctlVerb verb_import;
 
 /* Options every verb accepts after its name too; the values are below. */
 enum {

@@ -84,11 +84,8 @@ static int create_one(Idxdctl *ctl, const CreateRequest *req) {
 
 /* CreateMdevs with count requests alike; a failed request does not stop the others. */
 static int create_many(Idxdctl *ctl, const CreateRequest *req, unsigned count) {
-        static const char *const result_keys[] = { "uuid", "path", "error", "message", NULL };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-        _cleanup_json_ struct json_object *reply = NULL, *results = NULL, *out = NULL;
-        int r, status = IDXDCTL_EXIT_OK;
-        size_t n;
+        int r;
 
         r = idxdctl_bus_new_call(ctl, "CreateMdevs", &call);
         if (r > 0)
@@ -113,36 +110,7 @@ static int create_many(Idxdctl *ctl, const CreateRequest *req, unsigned count) {
         if (r < 0)
                 return output_oom();
 
-        r = idxdctl_bus_call_json(ctl, call, &reply);
-        if (r > 0)
-                return r;
-        results = json_records_new(reply, result_keys);
-        if (!results)
-                return output_oom();
-
-        n = json_object_array_length(results);
-        for (size_t i = 0; i < n; i++) {
-                struct json_object *result = json_object_array_get_idx(results, i);
-                const char *uuid = json_record_string(result, "uuid");
-
-                if (uuid) {
-                        if (!ctl->json)
-                                puts(uuid);
-                        continue;
-                }
-                r = idxdctl_bus_report_error(ctl, json_record_string(result, "error") ?: IDXD_ERROR_FAILED,
-                                             json_record_string(result, "message"));
-                if (r > status)
-                        status = r;
-        }
-
-        if (ctl->json) {
-                out = json_object_new_object();
-                if (!out || json_object_object_add(out, "results", json_object_get(results)) < 0)
-                        return output_oom();
-                output_json(out);
-        }
-        return status;
+        return idxdctl_bus_create_batch(ctl, call, NULL);
 }
 
 static int parse_count(const IdxdctlVerb *verb, const char *s, unsigned *ret) {

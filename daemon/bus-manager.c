@@ -32,11 +32,13 @@ typedef struct BusOptions {
         int autostart;
         int force;
         int keep_definition;
+        IdxdAttr *attrs;        /* strings point into the message; the array is ours */
+        size_t n_attrs;
 } BusOptions;
 
 typedef struct OptionSpec {
         const char *key;
-        char type;              /* 's' or 'b' */
+        char type;              /* 's', 'b', or 'A' for a(ss) */
         size_t offset;
 } OptionSpec;
 
@@ -46,6 +48,7 @@ static const OptionSpec create_options[] = {
         OPTION("domain", 's', domain),
         OPTION("persistent", 'b', persistent),
         OPTION("autostart", 'b', autostart),
+        OPTION("attrs", 'A', attrs),
         {}
 };
 
@@ -56,6 +59,7 @@ static const OptionSpec create_request_options[] = {
         OPTION("domain", 's', domain),
         OPTION("persistent", 'b', persistent),
         OPTION("autostart", 'b', autostart),
+        OPTION("attrs", 'A', attrs),
         {}
 };
 
@@ -71,6 +75,34 @@ static const OptionSpec list_filter[] = {
         OPTION("domain", 's', domain),
         {}
 };
+
+/* An "attrs" a(ss): sysfs attributes written in this order after the create. */
+static int read_attrs(sd_bus_message *m, BusOptions *o) {
+        const char *name, *value;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a(ss)");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(ss)");
+        if (r < 0)
+                return r;
+        o->attrs = mfree(o->attrs);
+        o->n_attrs = 0;
+        while ((r = sd_bus_message_read(m, "(ss)", &name, &value)) > 0) {
+                IdxdAttr *a = reallocarray(o->attrs, o->n_attrs + 1, sizeof(IdxdAttr));
+
+                if (!a)
+                        return -ENOMEM;
+                o->attrs = a;
+                o->attrs[o->n_attrs++] = (IdxdAttr) { (char *) name, (char *) value };
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
 
 /*
  * Reads an a{sv} into o. A bad key or type is reported in error (the first
@@ -102,18 +134,22 @@ static int read_options(sd_bus_message *m, const OptionSpec *specs, BusOptions *
                 if (r < 0)
                         return r;
 
-                if (!spec || strlen(contents) != 1 || contents[0] != spec->type) {
+                if (!spec || (spec->type == 'A' ? strcmp(contents, "a(ss)") != 0 :
+                              strlen(contents) != 1 || contents[0] != spec->type)) {
                         if (!sd_bus_error_is_set(error)) {
                                 if (!spec)
                                         (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                                  "Unknown option '%s'", key);
                                 else
                                         (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                                 "Option '%s' must be of type '%c', not '%s'",
-                                                                 key, spec->type, contents);
+                                                                 "Option '%s' must be of type '%s', not '%s'",
+                                                                 key, spec->type == 'A' ? "a(ss)" : (char[]) { spec->type, 0 },
+                                                                 contents);
                         }
                         r = sd_bus_message_skip(m, "v");
-                } else if (spec->type == 's')
+                } else if (spec->type == 'A')
+                        r = read_attrs(m, o);
+                else if (spec->type == 's')
                         r = sd_bus_message_read(m, "v", "s", (const char **) ((uint8_t *) o + spec->offset));
                 else
                         r = sd_bus_message_read(m, "v", "b", (int *) ((uint8_t *) o + spec->offset));
@@ -148,6 +184,12 @@ static int validate_create(const BusOptions *o, MdevCreateRequest *req, sd_bus_e
                         return sd_bus_error_set_errnof(error, r, "Cannot generate a uuid: %m");
         }
 
+        for (size_t i = 0; i < o->n_attrs; i++)
+                if (!idxd_sysfs_name_valid(o->attrs[i].name))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid attrs: '%s' is not a sysfs attribute name", o->attrs[i].name);
+        req->attrs = o->attrs;
+        req->n_attrs = o->n_attrs;
         req->parent = o->parent;
         req->type = o->type;
         req->domain = o->domain;
@@ -176,10 +218,26 @@ static void create_done(Daemon *d, const IdxdUuid *uuid, int r, const char *mess
                 log_warning_errno(r, "Failed to reply to %s", strempty(sd_bus_message_get_sender(m)));
 }
 
+static void bus_options_done(BusOptions *o) {
+        free(o->attrs);
+}
+
+/* The per-request options of a batch. */
+typedef struct BusOptionsArray {
+        BusOptions *items;
+        size_t n;
+} BusOptionsArray;
+
+static void bus_options_array_done(BusOptionsArray *a) {
+        for (size_t i = 0; i < a->n; i++)
+                bus_options_done(&a->items[i]);
+        free(a->items);
+}
+
 static int method_create_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(bus_options_done) BusOptions o = {};
         Daemon *d = userdata;
         MdevCreateRequest req = {};
-        BusOptions o = {};
         int r;
 
         r = sd_bus_message_read(m, "sss", &o.parent, &o.type, &o.uuid);
@@ -297,9 +355,9 @@ static void batch_request_done(Daemon *d, const IdxdUuid *uuid, int r, const cha
 
 static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(batch_freep) Batch *b = NULL;
-        _cleanup_free_ BusOptions *opts = NULL;
+        _cleanup_(bus_options_array_done) BusOptionsArray opts = {};
         _cleanup_free_ MdevCreateRequest *reqs = NULL;
-        BusOptions defaults = {};
+        _cleanup_(bus_options_done) BusOptions defaults = {};
         Daemon *d = userdata;
         size_t allocated = 0;
         Batch *batch;
@@ -324,16 +382,17 @@ static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *
                         if (!p)
                                 return -ENOMEM;
                         b->results = p;
-                        p = reallocarray(opts, k, sizeof(BusOptions));
+                        p = reallocarray(opts.items, k, sizeof(BusOptions));
                         if (!p)
                                 return -ENOMEM;
-                        opts = p;
+                        opts.items = p;
                         allocated = k;
                 }
                 b->results[b->n] = (BatchResult) { .batch = b, .r = 1 };
-                opts[b->n] = (BusOptions) {};
+                opts.items[b->n] = (BusOptions) {};
+                opts.n = b->n + 1;
 
-                r = read_options(m, create_request_options, &opts[b->n], &request_error);
+                r = read_options(m, create_request_options, &opts.items[b->n], &request_error);
                 if (r < 0)
                         return r;
                 if (sd_bus_error_is_set(&request_error))
@@ -352,13 +411,16 @@ static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *
                 return r;
         if (sd_bus_error_is_set(error))
                 return -EINVAL;
+        if (defaults.n_attrs > 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Invalid options: attrs belongs to each request, not to the call");
 
         reqs = calloc(b->n ? b->n : 1, sizeof(MdevCreateRequest));
         if (!reqs)
                 return -ENOMEM;
         for (size_t i = 0; i < b->n; i++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error request_error = SD_BUS_ERROR_NULL;
-                BusOptions *o = &opts[i];
+                BusOptions *o = &opts.items[i];
 
                 if (b->results[i].r < 0)
                         continue;

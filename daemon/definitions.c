@@ -306,6 +306,8 @@ static void definition_start(Daemon *d, Definition *e, bool startup) {
                 .autostart = e->def->autostart,
                 .origin = e->def->origin,
                 .pool = e->def->pool,
+                .attrs = e->def->attrs,
+                .n_attrs = e->def->n_attrs,
         };
 
         e->creating = true;

@@ -35,6 +35,8 @@ struct MdevOp {
         bool new_definition;    /* this create stored the definition: a failure takes it back */
         IdxdOrigin origin;
         char *pool;
+        IdxdAttr *attrs;
+        size_t n_attrs;
         MdevOpCallback callback;
         void *userdata;
         MdevOp *next;
@@ -51,11 +53,41 @@ struct MdevQueue {
         MdevQueue *next;
 };
 
+static void attrs_free(IdxdAttr *attrs, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(attrs[i].name);
+                free(attrs[i].value);
+        }
+        free(attrs);
+}
+
+static int attrs_copy(const IdxdAttr *src, size_t n, IdxdAttr **ret) {
+        IdxdAttr *a;
+
+        *ret = NULL;
+        if (n == 0)
+                return 0;
+        a = calloc(n, sizeof(IdxdAttr));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                a[i].name = strdup(src[i].name);
+                a[i].value = strdup(src[i].value);
+                if (!a[i].name || !a[i].value) {
+                        attrs_free(a, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = a;
+        return 0;
+}
+
 static MdevOp *op_free(MdevOp *op) {
         if (!op)
                 return NULL;
         free(op->domain);
         free(op->pool);
+        attrs_free(op->attrs, op->n_attrs);
         free(op);
         return NULL;
 }
@@ -261,8 +293,14 @@ static int create_save_definition(Daemon *d, MdevOp *op, const char *parent, con
                         def.origin = old->def->origin;
                         def.pool = old->def->pool;
                 }
-                def.attrs = old->def->attrs;
-                def.n_attrs = old->def->n_attrs;
+                if (op->n_attrs == 0) {
+                        def.attrs = old->def->attrs;
+                        def.n_attrs = old->def->n_attrs;
+                }
+        }
+        if (op->n_attrs > 0) {
+                def.attrs = op->attrs;
+                def.n_attrs = op->n_attrs;
         }
         idxd_uuid_format(&op->uuid, def.uuid_string);
         r = definitions_save(d, &def, &message);
@@ -573,8 +611,9 @@ static void create_enqueue(Daemon *d, const MdevCreateRequest *req, const char *
         op->origin = req->origin;
         op->callback = callback;
         op->userdata = userdata;
+        op->n_attrs = req->n_attrs;
         if ((req->domain && *req->domain && !(op->domain = strdup(req->domain))) ||
-            (req->pool && !(op->pool = strdup(req->pool)))) {
+            (req->pool && !(op->pool = strdup(req->pool))) || attrs_copy(req->attrs, req->n_attrs, &op->attrs) < 0) {
                 op_free(op);
                 RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         }
@@ -628,11 +667,15 @@ typedef struct DomainCheck {
         char *parent;
         char *type;
         char *domain;
+        char *pool;
+        IdxdAttr *attrs;
         MdevOpCallback callback;
         void *userdata;
 } DomainCheck;
 
 static void domain_check_free(DomainCheck *c) {
+        free(c->pool);
+        attrs_free(c->attrs, c->req.n_attrs);
         free(c->parent);
         free(c->type);
         free(c->domain);
@@ -675,13 +718,17 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
         c->parent = req->parent ? strdup(req->parent) : NULL;
         c->type = req->type ? strdup(req->type) : NULL;
         c->domain = strdup(req->domain);
-        if ((req->parent && !c->parent) || (req->type && !c->type) || !c->domain) {
+        c->pool = req->pool ? strdup(req->pool) : NULL;
+        if ((req->parent && !c->parent) || (req->type && !c->type) || !c->domain || (req->pool && !c->pool) ||
+            attrs_copy(req->attrs, req->n_attrs, &c->attrs) < 0) {
                 domain_check_free(c);
                 RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         }
         c->req.parent = c->parent;
         c->req.type = c->type;
         c->req.domain = c->domain;
+        c->req.pool = c->pool;
+        c->req.attrs = c->attrs;
         c->callback = callback;
         c->userdata = userdata;
 
@@ -748,11 +795,41 @@ void mdev_ops_apply_options(Daemon *d, Mdev *mdev) {
                 mdev_apply_options(d, mdev, q->running);
 }
 
+/* mdevctl's order: the attributes after the create, each in turn; the first failure stops. */
+static int write_attrs(const Mdev *mdev, const MdevOp *op, char **ret_message) {
+        int r;
+
+        for (size_t i = 0; i < op->n_attrs; i++) {
+                _cleanup_free_ char *path = NULL;
+
+                r = mdev->syspath ? sysfs_attr_path(mdev->syspath, op->attrs[i].name, &path) : -ENOENT;
+                if (r >= 0)
+                        r = sysfs_write_string(path, op->attrs[i].value);
+                if (r < 0) {
+                        if (asprintf(ret_message, "mdev %s was created, but writing its attribute %s failed: %s",
+                                     mdev->uuid_string, op->attrs[i].name, strerror(-r)) < 0)
+                                *ret_message = NULL;
+                        return r;
+                }
+        }
+        return 0;
+}
+
 void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
         MdevQueue *q = find_running(d, MDEV_OP_CREATE, &mdev->uuid);
+        _cleanup_free_ char *message = NULL;
+        int r;
 
-        if (q)
-                queue_complete_running(q, 0, NULL);
+        if (!q)
+                return;
+        r = write_attrs(mdev, q->running, &message);
+        if (r < 0) {
+                /* The mdev exists and its definition stays: fix the attribute, then create again. */
+                q->running->new_definition = false;
+                queue_complete_running(q, -EIO, "%s", strempty(message));
+                return;
+        }
+        queue_complete_running(q, 0, NULL);
 }
 
 void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {

@@ -29,6 +29,8 @@ typedef struct MdevCreateRequest {
         bool autostart;
         IdxdOrigin origin;      /* who asked; stored with a persistent definition */
         const char *pool;       /* policy-made: the pool */
+        const IdxdAttr *attrs;  /* written to the new mdev's sysfs attributes in this order */
+        size_t n_attrs;
 } MdevCreateRequest;
 
 /* With a domain and libvirt on, libvirt is first asked whether the domain exists (Libvirt error if not). */

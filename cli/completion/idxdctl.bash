@@ -31,7 +31,7 @@ _idxdctl()
     fi
 
     local global_opts='--help --version --system --address --json'
-    local verbs='create list destroy types parents status reload'
+    local verbs='create list destroy types parents status reload policy import'
     local -A verb_opts=(
         [create]='--type --parent --uuid --count --domain --persistent --autostart'
         [list]='--parent --type --domain'
@@ -40,6 +40,8 @@ _idxdctl()
         [parents]=''
         [status]=''
         [reload]=''
+        [policy]=''
+        [import]='--mdevctl'
     )
 
     # The verb, and the bus options to reach the same daemon for names.
@@ -92,6 +94,10 @@ _idxdctl()
         _idxdctl_reply "${verb_opts[$verb]} --help --json --system --address"
     elif [[ $verb == destroy ]]; then
         _idxdctl_reply "$(_idxdctl_values list uuid)"
+    elif [[ $verb == policy && $prev == policy ]]; then
+        _idxdctl_reply check
+    elif [[ $verb == policy || $verb == import ]]; then
+        _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur"))
     fi
 }
 

@@ -565,6 +565,83 @@ static void test_policy_shortfall(void) {
         g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 4);
 }
 
+/* ---- idxdctl policy check, idxdctl import ------------------------------ */
+
+static void test_cli_policy_check(void) {
+        g_autoptr(Harness) h = harness_new();
+        g_autofree char *good = harness_write_file(h, "check/10-good.json",
+                                                   "{ " POLICY_POOLS
+                                                   "  \"assignments\": [ { \"domain\": \"vm1\", \"pool\": \"swq\", \"count\": 3 } ] }\n");
+        g_autoptr(CtlResult) ok = harness_ctl(h, "policy", "check", good, NULL);
+        assert_ctl_exit(ok, 0);
+        g_assert_true(strstr(ok->out, "2 pools, 1 assignment") != NULL);
+        g_assert_true(strstr(ok->out, "domain vm1: 3 mdevs from pool swq") != NULL);
+
+        /* A directory is all or nothing, like the daemon reads it. */
+        g_autofree char *bad = harness_write_file(h, "check/20-bad.json", "{ \"pools\": [\n  { \"name\": 5 } ] }\n");
+        g_autoptr(CtlResult) no = harness_ctl(h, "policy", "check", bad, NULL);
+        assert_ctl_exit(no, 1);
+        g_autoptr(GRegex) re = g_regex_new("20-bad\\.json:2:[0-9]+: ", 0, 0, NULL);
+        if (!g_regex_match(re, no->err, 0, NULL))
+                g_error("no file:line:column in \"%s\"", no->err);
+        g_autofree char *dir = g_path_get_dirname(bad);
+        g_autoptr(CtlResult) no_dir = harness_ctl(h, "policy", "check", dir, NULL);
+        assert_ctl_exit(no_dir, 1);
+        g_assert_true(g_regex_match(re, no_dir->err, 0, NULL));
+
+        /* The daemon's own file, by its name. */
+        g_autofree char *config = harness_write_file(h, "check/idxdd.json", "{ \"ims_reserve\": \"many\" }\n");
+        g_autoptr(CtlResult) no_config = harness_ctl(h, "policy", "check", config, NULL);
+        assert_ctl_exit(no_config, 1);
+        g_assert_true(strstr(no_config->err, "idxdd.json:1:") != NULL);
+}
+
+#define MDEVCTL_AUTO "7c000000-0000-4000-8000-000000000001"
+#define MDEVCTL_MANUAL "7c000000-0000-4000-8000-000000000002"
+#define MDEVCTL_BAD "7c000000-0000-4000-8000-000000000003"
+
+static void test_cli_import_mdevctl(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        g_autofree char *auto_file = harness_write_file(h, "mdevctl.d/idxd_sim.0/" MDEVCTL_AUTO,
+                                                        "{ \"mdev_type\": \"" FAKE_TYPE_SWQ "\", \"start\": \"auto\",\n"
+                                                        "  \"attrs\": [ { \"wq\": \"wq7.3\" } ] }\n");
+        g_autofree char *manual = harness_write_file(h, "mdevctl.d/idxd_sim.1/" MDEVCTL_MANUAL,
+                                                     "{ \"mdev_type\": \"" FAKE_TYPE_DWQ "\", \"start\": \"manual\", \"attrs\": [] }\n");
+        g_autofree char *bad = harness_write_file(h, "mdevctl.d/idxd_sim.1/" MDEVCTL_BAD, "{ \"mdev_type\": 7 }\n");
+        g_autofree char *root = g_build_filename(h->dir, "mdevctl.d", NULL);
+
+        g_autoptr(CtlResult) r = harness_ctl(h, "import", "--mdevctl", root, NULL);
+        /* The bad file is named and skipped; the others are imported. */
+        assert_ctl_exit(r, 1);
+        g_assert_true(strstr(r->err, MDEVCTL_BAD) != NULL);
+        g_assert_true(strstr(r->out, MDEVCTL_AUTO " imported") != NULL);
+        g_assert_true(strstr(r->out, MDEVCTL_MANUAL " imported") != NULL);
+
+        g_autoptr(GHashTable) t = list_mdevs(h);
+        MdevRow *a = g_hash_table_lookup(t, MDEVCTL_AUTO);
+        MdevRow *m = g_hash_table_lookup(t, MDEVCTL_MANUAL);
+        g_assert_nonnull(a);
+        g_assert_nonnull(m);
+        g_assert_true(a->persistent && a->autostart);
+        g_assert_true(m->persistent && !m->autostart);
+        g_assert_cmpstr(a->state, ==, "active");
+        g_assert_false(g_hash_table_contains(t, MDEVCTL_BAD));
+        g_autofree char *def = definition_path(h, MDEVCTL_AUTO);
+        g_autofree char *text = NULL;
+        g_assert_true(g_file_get_contents(def, &text, NULL, NULL));
+        g_assert_true(strstr(text, "wq7.3") != NULL);
+
+        /* The attribute was written to the new mdev. */
+        g_autofree char *attr = NULL;
+        g_assert_true(g_file_get_contents("/sys/bus/mdev/devices/" MDEVCTL_AUTO "/wq", &attr, NULL, NULL));
+        g_assert_cmpstr(g_strstrip(attr), ==, "wq7.3");
+
+        /* Again: idempotent. */
+        g_autoptr(CtlResult) again = harness_ctl(h, "import", "--mdevctl", root, NULL);
+        assert_ctl_exit(again, 1);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 2);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/persist/restart", test_persistent_restart);
@@ -576,5 +653,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/policy/start-and-reload", test_policy_start_and_reload);
         g_test_add_func("/policy/bad-reload", test_policy_bad_reload);
         g_test_add_func("/policy/shortfall", test_policy_shortfall);
+        g_test_add_func("/cli/policy-check", test_cli_policy_check);
+        g_test_add_func("/cli/import-mdevctl", test_cli_import_mdevctl);
         return g_test_run();
 }
