@@ -1,0 +1,80 @@
+# Sourced by guest scripts (tests/vm/demo.sh, tests/vm/e2e.sh): brings up the
+# whole stack inside the VM — vfio, mdev and idxd_mdev.ko, a system bus with
+# idxdd's D-Bus policy, systemd-udevd, and idxdd from the build — and prints
+# TAP. Needs IDXD_BUILD and IDXD_SRC (set by tests/vm/run-vm).
+
+build=${IDXD_BUILD:?}
+src=${IDXD_SRC:?}
+idxdctl=$build/cli/idxdctl
+idxdd_log=/run/idxd-stack/idxdd.log
+idxdd_pid=
+tap_n=0
+
+step() {	# step NAME COMMAND...: run, show command and output, report ok/not ok
+	local name=$1; shift
+	tap_n=$((tap_n + 1))
+	echo "## $name"
+	echo "\$ $*"
+	if "$@"; then
+		echo "ok $tap_n - $name"
+	else
+		echo "not ok $tap_n - $name # exit status $?"
+		return 1
+	fi
+}
+
+must() { step "$@" || { echo "Bail out! $1 failed"; exit 1; }; }
+
+wait_for() {	# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+	local deadline=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
+
+start_bus() {
+	mkdir -p /run/dbus /run/idxd-stack
+	cat >/run/idxd-stack/bus.conf <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <include>/usr/share/dbus-1/system.conf</include>
+  <include>$src/systemd/org.idxd.Manager1.conf</include>
+</busconfig>
+CONF
+	dbus-daemon --config-file=/run/idxd-stack/bus.conf --fork --nopidfile
+}
+
+start_udev() {
+	/lib/systemd/systemd-udevd --daemon &&
+		udevadm trigger --action=add && udevadm settle --timeout=30
+}
+
+start_idxdd() {	# start_idxdd [IDXDD ARGS...]: start and wait until it answers
+	mkdir -p /run/idxd-stack
+	"$build/daemon/idxdd" --libvirt-uri=none "$@" >>"$idxdd_log" 2>&1 &
+	idxdd_pid=$!
+	wait_for 20 "$idxdctl" status
+}
+
+stop_idxdd() {	# stop_idxdd [SIGNAL]
+	[ -n "$idxdd_pid" ] || return 0
+	kill "-${1:-TERM}" "$idxdd_pid" 2>/dev/null
+	wait "$idxdd_pid" 2>/dev/null
+	idxdd_pid=
+	return 0
+}
+
+stack_up() {	# stack_up [MODULE PARAMS...]: everything up to a running idxdd
+	must "load vfio, vfio_iommu_type1 and mdev" modprobe -a vfio vfio_iommu_type1 mdev
+	must "load idxd_mdev.ko $*" insmod "$src/kernel/idxd_mdev.ko" "$@"
+	must "start a system bus with idxdd's D-Bus policy" start_bus
+	must "start udev" start_udev
+	must "start idxdd" start_idxdd
+}
+
+show_idxdd_log() {
+	echo "## idxdd's log"
+	sed 's/^/  /' "$idxdd_log"
+}
