@@ -21,6 +21,7 @@ static const struct {
         { "domain",      's', offsetof(MdevRecord, domain) },
         { "registration", 's', offsetof(MdevRecord, registration) },
         { "wq",          's', offsetof(MdevRecord, wq) },
+        { "reason",      's', offsetof(MdevRecord, reason) },
         { "persistent",  'b', offsetof(MdevRecord, persistent) },
         { "autostart",   'b', offsetof(MdevRecord, autostart) },
         { "ims_vectors", 'u', offsetof(MdevRecord, ims_vectors) },

@@ -18,6 +18,7 @@ typedef struct MdevRecord {
         const char *domain;
         const char *registration;       /* with libvirt: none, pending, registered, failed */
         const char *wq;
+        const char *reason;             /* state failed: why */
         bool persistent;
         bool autostart;
         bool has_ims_vectors;

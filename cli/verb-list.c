@@ -96,6 +96,7 @@ static struct json_object *mdev_to_json(const MdevRecord *m) {
                 { "autostart",   json_object_new_boolean(m->autostart) },
                 { "ims_vectors", m->has_ims_vectors ? json_object_new_int64(m->ims_vectors) : NULL },
                 { "wq",          json_string_or_null(m->wq) },
+                { "reason",      json_string_or_null(m->reason) },
                 { "path",        json_string_or_null(m->path) },
         };
         bool failed = !o;

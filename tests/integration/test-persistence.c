@@ -13,6 +13,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "harness.h"
 #include "idxd-bus.h"
 
@@ -241,6 +243,10 @@ static void test_autostart_retry(void) {
         g_assert_cmpstr(row->state, ==, "failed");
         g_assert_nonnull(row->reason);
         g_assert_true(strstr(row->reason, "capacity") != NULL);
+        g_autoptr(CtlResult) list = harness_ctl(h, "list", "--json", NULL);
+        assert_ctl_exit(list, 0);
+        g_assert_true(strstr(list->out, "\"failed\"") != NULL);
+        g_assert_true(strstr(list->out, "\"reason\": \"No capacity") != NULL);
 
         fake_kernel_set_available(h->kernel, "idxd_sim.0", FAKE_TYPE_SWQ, 4);
         wait_state(h, UUID_A, "active");
@@ -565,6 +571,27 @@ static void test_policy_shortfall(void) {
         g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 4);
 }
 
+/* SIGHUP reloads like Reload; a policy that disappears releases what it made, and only that. */
+static void test_policy_sighup(void) {
+        g_autoptr(Harness) h = harness_new_running(4);
+        create_persistent(h, "idxd_sim.1", "dsa-1swq-v1", UUID_A, TRUE);
+        write_policy(h, "10-test.json",
+                     "{ " POLICY_POOLS
+                     "  \"assignments\": [ { \"domain\": \"vm2\", \"pool\": \"dwq\", \"count\": 2 } ] }\n");
+        g_assert_cmpint(kill(h->daemon_pid, SIGHUP), ==, 0);
+        const char *set[] = { VM2_DWQ_0, VM2_DWQ_1, NULL };
+        wait_policy_set(h, set);
+
+        g_autofree char *path = g_build_filename(h->policy_dir, "10-test.json", NULL);
+        g_assert_cmpint(g_unlink(path), ==, 0);
+        g_assert_cmpint(kill(h->daemon_pid, SIGHUP), ==, 0);
+        const char *none[] = { NULL };
+        wait_policy_set(h, none);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, VM2_DWQ_0));
+        g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 1);
+}
+
 /* ---- idxdctl policy check, idxdctl import ------------------------------ */
 
 static void test_cli_policy_check(void) {
@@ -653,6 +680,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/policy/start-and-reload", test_policy_start_and_reload);
         g_test_add_func("/policy/bad-reload", test_policy_bad_reload);
         g_test_add_func("/policy/shortfall", test_policy_shortfall);
+        g_test_add_func("/policy/sighup", test_policy_sighup);
         g_test_add_func("/cli/policy-check", test_cli_policy_check);
         g_test_add_func("/cli/import-mdevctl", test_cli_import_mdevctl);
         return g_test_run();
