@@ -1,14 +1,24 @@
 #!/bin/bash
 # The README demo, run inside the VM by scripts/demo through tests/vm/run-vm:
 # the module with two software DSA parents, a system bus, udev and idxdd from
-# the build, then idxdctl creating, using and destroying an mdev.
+# the build applying conf/'s example policy, then idxdctl creating, using and
+# destroying an mdev by hand.
 # Prints TAP (one line per step) with the commands' output in between.
 set -uo pipefail
 . "$(dirname "$0")/stack.sh"
 
+policy=$src/conf/policy.d/10-example.json
+must "the example policy: vm1 gets 2 shared-WQ mdevs, vm2 a dedicated WQ" \
+	"$idxdctl" policy check "$policy"
+use_policy "$policy"
 stack_up sim_devices=2
-must "idxdctl status" "$idxdctl" status
 must "idxdctl parents" "$idxdctl" parents
+policy_applied() { [ "$("$idxdctl" list --domain vm1 | grep -c ' active ')" = 2 ] &&
+	[ "$("$idxdctl" list --domain vm2 | grep -c ' active ')" = 1 ]; }
+must "idxdd applied the policy at start" wait_for 30 policy_applied
+must "idxdctl list: the policy's mdevs, stable UUIDs derived from domain, pool, index" \
+	"$idxdctl" list
+must "idxdctl status" "$idxdctl" status
 must "idxdctl types" "$idxdctl" types
 
 tap_n=$((tap_n + 1))

@@ -93,5 +93,37 @@ t_kill_during_bringup() {
 }
 step "idxdd killed during a bring-up: restarted, it adopts what exists and keeps working" t_kill_during_bringup
 
+mdev_state() {	# mdev_state UUID: its state as idxdd lists it, or "absent"
+	"$idxdctl" --json list | json_get "([m['state'] for m in d['mdevs'] if m['uuid']=='$1'] or ['absent'])[0]"
+}
+
+# A reboot as far as mdevs go: idxdd stops, the module (and every mdev)
+# goes, the module comes back, idxdd starts with its state directory.
+t_autostart_at_boot() {
+	local uuid
+	uuid=$("$idxdctl" create --parent idxd_sim.1 --type dsa-1dwq-v1 --persistent --autostart) || return 1
+	echo "$uuid" >/run/idxd-stack/autostart-uuid
+	stop_idxdd
+	rmmod idxd_mdev && insmod "$src/kernel/idxd_mdev.ko" sim_devices=2 &&
+		udevadm settle --timeout=30 || return 1
+	[ ! -e "/sys/bus/mdev/devices/$uuid" ] || { echo "# mdev survived the module"; return 1; }
+	start_idxdd || return 1
+	wait_for 20 test -e "/sys/bus/mdev/devices/$uuid" || { echo "# $uuid not created at start"; return 1; }
+	expect_eq "state after start" "$(mdev_state "$uuid")" active
+}
+step "a persistent autostart mdev is created again at boot with its UUID" t_autostart_at_boot
+
+t_hotplug_same_uuid() {
+	local uuid; uuid=$(cat /run/idxd-stack/autostart-uuid)
+	echo idxd_sim.1 >"$drv/unbind" || return 1
+	wait_for 20 bash -c "[ \"\$('$idxdctl' list | grep '$uuid' | awk '{print \$4}')\" = defined ]" ||
+		{ echo "# state after unbind: $(mdev_state "$uuid")"; return 1; }
+	echo idxd_sim.1 >"$drv/bind" || return 1
+	wait_for 20 test -e "/sys/bus/mdev/devices/$uuid" || { echo "# $uuid not back after bind"; return 1; }
+	wait_for 10 bash -c "[ \"\$('$idxdctl' list | grep '$uuid' | awk '{print \$4}')\" = active ]" ||
+		{ echo "# state after bind: $(mdev_state "$uuid")"; return 1; }
+}
+step "a parent that goes and comes back gets its autostart mdev back, same UUID" t_hotplug_same_uuid
+
 stop_idxdd
 show_idxdd_log

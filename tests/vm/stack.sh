@@ -7,6 +7,10 @@ build=${IDXD_BUILD:?}
 src=${IDXD_SRC:?}
 idxdctl=$build/cli/idxdctl
 idxdd_log=/run/idxd-stack/idxdd.log
+# idxdd's configuration (idxdd.json, policy.d/) and definitions in the VM;
+# /var/lib is writable in the guest and forgotten at power-off.
+idxdd_config=/run/idxd-stack/config
+idxdd_state=/var/lib/idxdd
 idxdd_pid=
 tap_n=0
 
@@ -52,8 +56,9 @@ start_udev() {
 }
 
 start_idxdd() {	# start_idxdd [IDXDD ARGS...]: start and wait until it answers
-	mkdir -p /run/idxd-stack
-	"$build/daemon/idxdd" --libvirt-uri=none "$@" >>"$idxdd_log" 2>&1 &
+	mkdir -p "$idxdd_config" "$idxdd_state"
+	"$build/daemon/idxdd" --libvirt-uri=none --config-dir="$idxdd_config" \
+		--state-dir="$idxdd_state" "$@" >>"$idxdd_log" 2>&1 &
 	idxdd_pid=$!
 	wait_for 20 "$idxdctl" status
 }
@@ -64,6 +69,10 @@ stop_idxdd() {	# stop_idxdd [SIGNAL]
 	wait "$idxdd_pid" 2>/dev/null
 	idxdd_pid=
 	return 0
+}
+
+use_policy() {	# use_policy FILE...: policy files idxdd reads at start
+	mkdir -p "$idxdd_config/policy.d" && cp "$@" "$idxdd_config/policy.d/"
 }
 
 stack_up() {	# stack_up [MODULE PARAMS...]: everything up to a running idxdd
