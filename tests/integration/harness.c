@@ -320,7 +320,6 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         const char *daemon = required_env("IDXD_TEST_IDXDD");
         g_autofree char *notify_path = g_build_filename(h->dir, "notify", NULL);
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GError) error = NULL;
 
         g_assert_cmpint(h->daemon_pid, ==, 0);
         if (!g_file_test(daemon, G_FILE_TEST_IS_EXECUTABLE))

@@ -629,12 +629,12 @@ static void test_cli_policy_check(void) {
 
 static void test_cli_import_mdevctl(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autofree char *auto_file = harness_write_file(h, "mdevctl.d/idxd_sim.0/" MDEVCTL_AUTO,
-                                                        "{ \"mdev_type\": \"" FAKE_TYPE_SWQ "\", \"start\": \"auto\",\n"
-                                                        "  \"attrs\": [ { \"wq\": \"wq7.3\" } ] }\n");
-        g_autofree char *manual = harness_write_file(h, "mdevctl.d/idxd_sim.1/" MDEVCTL_MANUAL,
-                                                     "{ \"mdev_type\": \"" FAKE_TYPE_DWQ "\", \"start\": \"manual\", \"attrs\": [] }\n");
-        g_autofree char *bad = harness_write_file(h, "mdevctl.d/idxd_sim.1/" MDEVCTL_BAD, "{ \"mdev_type\": 7 }\n");
+        g_free(harness_write_file(h, "mdevctl.d/idxd_sim.0/" MDEVCTL_AUTO,
+                                  "{ \"mdev_type\": \"" FAKE_TYPE_SWQ "\", \"start\": \"auto\",\n"
+                                  "  \"attrs\": [ { \"wq\": \"wq7.3\" } ] }\n"));
+        g_free(harness_write_file(h, "mdevctl.d/idxd_sim.1/" MDEVCTL_MANUAL,
+                                  "{ \"mdev_type\": \"" FAKE_TYPE_DWQ "\", \"start\": \"manual\", \"attrs\": [] }\n"));
+        g_free(harness_write_file(h, "mdevctl.d/idxd_sim.1/" MDEVCTL_BAD, "{ \"mdev_type\": 7 }\n"));
         g_autofree char *root = g_build_filename(h->dir, "mdevctl.d", NULL);
 
         g_autoptr(CtlResult) r = harness_ctl(h, "import", "--mdevctl", root, NULL);
