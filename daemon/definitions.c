@@ -209,7 +209,7 @@ int definitions_unlink(Daemon *d, const IdxdUuid *uuid, char **ret_message) {
 }
 
 void definitions_apply(Daemon *d, Mdev *mdev) {
-        Definition *e = definitions_find(d, &mdev->uuid);
+        Definition *e = mdev ? definitions_find(d, &mdev->uuid) : NULL;
         char *domain;
 
         if (!e)

@@ -80,6 +80,25 @@ static void policy_op_done(Daemon *d, const IdxdUuid *uuid, int r, const char *m
         policy_op_end(d, userdata != NULL);
 }
 
+/* A plan entry that exists without a definition (e.g. the state directory was lost) gets one back. */
+static void store_missing_definitions(Daemon *d, const IdxdPlan *plan) {
+        for (size_t i = 0; i < plan->n_entries; i++) {
+                _cleanup_(idxd_definition_freep) IdxdDefinition *def = NULL;
+                _cleanup_free_ char *message = NULL;
+                const IdxdPlanEntry *e = &plan->entries[i];
+
+                if (!e->exists || definitions_find(d, &e->uuid))
+                        continue;
+                if (idxd_plan_entry_to_definition(e, &def) < 0)
+                        continue;
+                def->persistent = true;
+                if (definitions_save(d, def, &message) < 0)
+                        log_warning("%s", strempty(message));
+                else
+                        definitions_apply(d, model_find_mdev(d->model, &e->uuid));
+        }
+}
+
 /* Policy-made definitions without a device that the plan no longer has. */
 static void forget_dropped_definitions(Daemon *d, const IdxdPlan *plan) {
         for (size_t i = d->n_definitions; i > 0; i--) {
@@ -161,6 +180,7 @@ static int policy_run(Daemon *d, bool startup) {
 
         shortfalls_update(d, shortfalls);
         forget_dropped_definitions(d, plan);
+        store_missing_definitions(d, plan);
         log_debug("Policy: %zu plan entries, %zu actions", plan->n_entries, n_actions);
 
         /* One extra count so ops finishing right away cannot reschedule in the middle. */

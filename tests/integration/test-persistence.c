@@ -510,11 +510,14 @@ static void test_policy_start_and_reload(void) {
         g_assert_false(g_file_test(gone, G_FILE_TEST_EXISTS));
         g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
 
-        /* Restarted, the same set, the same UUIDs. */
+        /* Restarted, the same set, the same UUIDs; a lost definition file is written again. */
         harness_stop_daemon(h);
+        g_autofree char *lost = definition_path(h, VM2_DWQ_0);
+        g_assert_cmpint(g_unlink(lost), ==, 0);
         harness_start_daemon(h, NULL);
         wait_policy_set(h, second);
         g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 4);
+        g_assert_true(g_file_test(lost, G_FILE_TEST_IS_REGULAR));
 }
 
 static void test_policy_bad_reload(void) {
