@@ -12,6 +12,7 @@
 #            otherwise reported as not measurable.
 # Environment: BENCH_N (1000).
 set -uo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 n=${BENCH_N:-1000}

@@ -11,6 +11,7 @@
 # back, "settled" until udev's queue is empty and idxdd knows all N.
 # Environment: BENCH_N (1000), BENCH_WAYS (default "raw batch dbus idxdctl mdevctl").
 set -uo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 n=${BENCH_N:-1000}

@@ -11,6 +11,7 @@
 # Environment: BENCH_SIZES (default "2000 10000"), BENCH_REPS (idxdctl runs
 # per command, default 7), BENCH_MDEVCTL_REPS (default 3; 1 above 2,000).
 set -uo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sizes=${BENCH_SIZES:-2000 10000}
@@ -50,16 +51,16 @@ for n in $sizes; do
 	echo "idxdctl --json list: $c1 mdevs; mdevctl list: $c2; mdevctl list --defined: $c3"
 	[ "$c1" = "$n" ] && [ "$c2" = "$n" ] && [ "$c3" = "$n" ] || echo "not ok - counts differ"
 
-	repeat_us res[$n,version] "$reps" "$idxdctl" --version
-	repeat_us res[$n,status] "$reps" "$idxdctl" status
-	repeat_us res[$n,list] "$reps" "$idxdctl" list
-	repeat_us res[$n,json] "$reps" "$idxdctl" --json list
-	repeat_us res[$n,busctl] "$reps" busctl --system call org.idxd.Manager1 /org/idxd/Manager1 \
+	repeat_us "res[$n,version]" "$reps" "$idxdctl" --version
+	repeat_us "res[$n,status]" "$reps" "$idxdctl" status
+	repeat_us "res[$n,list]" "$reps" "$idxdctl" list
+	repeat_us "res[$n,json]" "$reps" "$idxdctl" --json list
+	repeat_us "res[$n,busctl]" "$reps" busctl --system call org.idxd.Manager1 /org/idxd/Manager1 \
 		org.idxd.Manager1 ListMdevs 'a{sv}' 0
 	mr=$mreps; [ "$n" -gt 2000 ] && mr=1
-	repeat_us res[$n,mversion] "$mr" mdevctl --version
-	repeat_us res[$n,mlist] "$mr" mdevctl list
-	repeat_us res[$n,mdefined] "$mr" mdevctl list --defined
+	repeat_us "res[$n,mversion]" "$mr" mdevctl --version
+	repeat_us "res[$n,mlist]" "$mr" mdevctl list
+	repeat_us "res[$n,mdefined]" "$mr" mdevctl list --defined
 	res[$n,mreps]=$mr
 
 	pid=$idxdd_pid

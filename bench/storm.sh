@@ -12,6 +12,7 @@
 # "None lost" = one MdevAdded per create, one MdevRemoved per remove, and the
 # list equal to sysfs.
 set -uo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 creates=${BENCH_CREATES:-3000}
