@@ -75,6 +75,7 @@ static void on_mdev_removed(Model *m, const Mdev *mdev, void *userdata) {
                 bus_mdev_emit_removed(d, mdev);
         }
         mdev_ops_mdev_removed(d, mdev);
+        definitions_device_removed(d, mdev);
         policy_apply_schedule(d);
 }
 

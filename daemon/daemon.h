@@ -51,6 +51,7 @@ typedef struct Daemon {
         Definition **definitions;       /* persistent definitions, sorted by UUID (definitions.h) */
         size_t n_definitions;
         sd_event_source *autostart_defer;
+        sd_event_source *announce_defer;
         unsigned startup_pending;       /* creates of the initial reconcile and policy still running */
         unsigned autostart_inflight;    /* autostart creates queued */
         bool notified_ready;

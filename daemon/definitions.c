@@ -101,6 +101,7 @@ void definitions_free_all(Daemon *d) {
         d->definitions = mfree(d->definitions);
         d->n_definitions = 0;
         d->autostart_defer = sd_event_source_disable_unref(d->autostart_defer);
+        d->announce_defer = sd_event_source_disable_unref(d->announce_defer);
 }
 
 int definitions_load(Daemon *d) {
@@ -228,6 +229,39 @@ void definitions_apply(Daemon *d, Mdev *mdev) {
                 free(mdev->domain);
                 mdev->domain = domain;
         }
+}
+
+/* After the model has dropped the devices: the definitions' objects are back, as `defined`. */
+static int on_announce_defer(sd_event_source *s, void *userdata) {
+        Daemon *d = userdata;
+
+        for (size_t i = 0; i < d->n_definitions; i++) {
+                Definition *e = d->definitions[i];
+
+                if (!e->announce)
+                        continue;
+                e->announce = false;
+                if (!model_find_mdev(d->model, &e->def->uuid))
+                        bus_mdev_emit_added(d, &e->shadow);
+        }
+        return 0;
+}
+
+void definitions_device_removed(Daemon *d, const Mdev *mdev) {
+        Definition *e = definitions_find(d, &mdev->uuid);
+        int r;
+
+        if (!e || !d->ready)
+                return;
+        e->announce = true;
+        if (!d->announce_defer) {
+                r = sd_event_add_defer(d->event, &d->announce_defer, on_announce_defer, d);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot announce definition %s", e->def->uuid_string);
+                        return;
+                }
+        }
+        (void) sd_event_source_set_enabled(d->announce_defer, SD_EVENT_ONESHOT);
 }
 
 static void definition_start(Daemon *d, Definition *e, bool startup);

@@ -23,6 +23,7 @@ typedef struct Definition {
         uint64_t retry_usec;    /* the next backoff */
         sd_event_source *retry;
         bool creating;          /* an autostart create is queued */
+        bool announce;          /* its device went: announce the definition's object */
 } Definition;
 
 Definition *definitions_find(Daemon *d, const IdxdUuid *uuid);
@@ -45,6 +46,8 @@ void definitions_forget(Daemon *d, const IdxdUuid *uuid);
 /* Writes the table's entry back after a definitions_unlink() whose removal did not happen. */
 void definitions_restore(Daemon *d, const IdxdUuid *uuid);
 
+/* From the model observer: a device with a definition is going; its object stays, as `defined`. */
+void definitions_device_removed(Daemon *d, const Mdev *mdev);
 /* From the model observer: a new device takes its definition's options. */
 void definitions_apply(Daemon *d, Mdev *mdev);
 

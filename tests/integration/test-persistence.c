@@ -212,14 +212,36 @@ static void test_defined_then_autostart(void) {
         g_assert_false(fake_kernel_has_mdev(h->kernel, UUID_B));
 }
 
+static void on_interfaces_added(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                                const char *member, GVariant *params, gpointer data) {
+        const char *object;
+        g_variant_get_child(params, 0, "&o", &object);
+        g_ptr_array_add(data, g_strdup(object));
+}
+
+static gboolean seen_object(gpointer data) {
+        GPtrArray *seen = data;
+        for (guint i = 0; i < seen->len; i++)
+                if (g_str_has_suffix(seen->pdata[i], "5a1c3b2a_6d4e_4f10_9a7b_00000000000a"))
+                        return TRUE;
+        return FALSE;
+}
+
 static void test_parent_readded(void) {
         g_autoptr(Harness) h = harness_new_running(4);
         create_persistent(h, "idxd_sim.1", "dsa-1swq-v1", UUID_A, TRUE);
         create_persistent(h, "idxd_sim.1", "dsa-1dwq-v1", UUID_B, TRUE);
+        g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
+        guint id = g_dbus_connection_signal_subscribe(h->bus, IDXD_BUS_NAME, "org.freedesktop.DBus.ObjectManager",
+                                                      "InterfacesAdded", IDXD_MANAGER_PATH, NULL,
+                                                      G_DBUS_SIGNAL_FLAGS_NONE, on_interfaces_added, added, NULL);
 
         fake_kernel_remove_parent(h->kernel, "idxd_sim.1");
         wait_state(h, UUID_A, "defined");
         wait_state(h, UUID_B, "defined");
+        /* The device's object went; the definition's is announced in its place. */
+        g_assert_true(harness_wait_for(seen_object, added, WAIT_MS));
+        g_dbus_connection_signal_unsubscribe(h->bus, id);
 
         fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
         wait_state(h, UUID_A, "active");
