@@ -28,6 +28,18 @@ static const char *const log_level_table[_IDXD_LOG_LEVEL_MAX] = {
         [IDXD_LOG_DEBUG] = "debug",
 };
 
+static const char *const on_undefined_table[_IDXD_ON_UNDEFINED_MAX] = {
+        [IDXD_ON_UNDEFINED_KEEP] = "keep",
+        [IDXD_ON_UNDEFINED_RELEASE] = "release",
+};
+
+static int table_lookup(const char *const *table, int n, const char *s) {
+        for (int i = 0; i < n; i++)
+                if (strcmp(table[i], s) == 0)
+                        return i;
+        return -EINVAL;
+}
+
 const char *idxd_log_level_to_string(IdxdLogLevel l) {
         if (l < 0 || l >= _IDXD_LOG_LEVEL_MAX)
                 return NULL;
@@ -35,10 +47,17 @@ const char *idxd_log_level_to_string(IdxdLogLevel l) {
 }
 
 int idxd_log_level_from_string(const char *s) {
-        for (int i = 0; i < _IDXD_LOG_LEVEL_MAX; i++)
-                if (strcmp(log_level_table[i], s) == 0)
-                        return i;
-        return -EINVAL;
+        return table_lookup(log_level_table, _IDXD_LOG_LEVEL_MAX, s);
+}
+
+const char *idxd_on_undefined_to_string(IdxdOnUndefined a) {
+        if (a < 0 || a >= _IDXD_ON_UNDEFINED_MAX)
+                return NULL;
+        return on_undefined_table[a];
+}
+
+int idxd_on_undefined_from_string(const char *s) {
+        return table_lookup(on_undefined_table, _IDXD_ON_UNDEFINED_MAX, s);
 }
 
 IdxdConfig *idxd_config_free(IdxdConfig *c) {
@@ -107,15 +126,41 @@ static int get_path(const JsonDoc *d, const char *key, char **field, char **ret_
         return replace_string(field, s);
 }
 
+/* A string out of table: 0 absent, 1 *ret set, else "\"K\" must be one of a, b, not \"x\"". */
+static int get_choice(const JsonDoc *d, const char *key, const char *const *table, int n, int *ret,
+                      char **ret_error) {
+        _cleanup_free_ char *choices = NULL;
+        const char *s;
+        int i, r = json_doc_get_string(d, &d->root, key, &s, ret_error);
+
+        if (r <= 0)
+                return r;
+        i = table_lookup(table, n, s);
+        if (i >= 0) {
+                *ret = i;
+                return 1;
+        }
+        for (int j = 0; j < n; j++) {
+                char *c;
+
+                if (asprintf(&c, "%s%s%s", strempty(choices), j > 0 ? ", " : "", table[j]) < 0)
+                        return -ENOMEM;
+                free(choices);
+                choices = c;
+        }
+        return json_doc_error(d, json_node_member(&d->root, key)->offset, ret_error,
+                              "\"%s\" must be one of %s, not \"%s\"", key, choices, s);
+}
+
 int idxd_config_parse(const char *filename, const char *text, size_t length,
                       IdxdConfig **ret, char **ret_error) {
         static const char *const keys[] = { "group", "libvirt_uri", "state_dir", "policy_dir", "log_level",
-                                            "ims_reserve", NULL };
+                                            "ims_reserve", "on_domain_undefined", NULL };
         _cleanup_(json_doc_freep) JsonDoc *d = NULL;
         _cleanup_(idxd_config_freep) IdxdConfig *c = NULL;
         const char *s;
         int64_t v;
-        int r;
+        int choice, r;
 
         if (ret_error)
                 *ret_error = NULL;
@@ -158,17 +203,17 @@ int idxd_config_parse(const char *filename, const char *text, size_t length,
         if (r < 0)
                 return r;
 
-        r = json_doc_get_string(d, &d->root, "log_level", &s, ret_error);
+        r = get_choice(d, "log_level", log_level_table, _IDXD_LOG_LEVEL_MAX, &choice, ret_error);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                int l = idxd_log_level_from_string(s);
+        if (r > 0)
+                c->log_level = choice;
 
-                if (l < 0)
-                        return json_doc_error(d, json_node_member(&d->root, "log_level")->offset, ret_error,
-                                              "\"log_level\" must be one of error, warning, notice, info, debug, not \"%s\"", s);
-                c->log_level = l;
-        }
+        r = get_choice(d, "on_domain_undefined", on_undefined_table, _IDXD_ON_UNDEFINED_MAX, &choice, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                c->on_domain_undefined = choice;
 
         r = json_doc_get_int(d, &d->root, "ims_reserve", 0, IDXD_POLICY_MAX_IMS, &v, ret_error);
         if (r < 0)

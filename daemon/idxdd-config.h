@@ -19,6 +19,13 @@ typedef enum IdxdLogLevel {
         _IDXD_LOG_LEVEL_MAX,
 } IdxdLogLevel;
 
+/* What a libvirt domain's undefinition does to its mdevs. */
+typedef enum IdxdOnUndefined {
+        IDXD_ON_UNDEFINED_KEEP,         /* mdevs and definitions stay; the registration shows failed */
+        IDXD_ON_UNDEFINED_RELEASE,      /* mdevs not in use are destroyed, their definitions dropped */
+        _IDXD_ON_UNDEFINED_MAX,
+} IdxdOnUndefined;
+
 typedef struct IdxdConfig {
         char *group;            /* may change mdevs besides root */
         char *libvirt_uri;
@@ -26,12 +33,15 @@ typedef struct IdxdConfig {
         char *policy_dir;
         IdxdLogLevel log_level;
         unsigned ims_reserve;   /* IMS entries kept free per parent unless a pool says otherwise */
+        IdxdOnUndefined on_domain_undefined;
 } IdxdConfig;
 
 #define IDXD_DEFAULT_LIBVIRT_URI "qemu:///system"
 
 const char *idxd_log_level_to_string(IdxdLogLevel l);
 int idxd_log_level_from_string(const char *s);
+const char *idxd_on_undefined_to_string(IdxdOnUndefined a);
+int idxd_on_undefined_from_string(const char *s);
 
 /* A config with every default (config.h's build-time directories and group). */
 int idxd_config_new(IdxdConfig **ret);
