@@ -107,8 +107,98 @@ static void on_libvirt_registration_changed(IdxdLibvirt *l, const IdxdUuid *uuid
                           strempty(domain), idxd_registration_to_string(state));
 }
 
+typedef struct Release {
+        char *domain;
+        bool deviceless;        /* the registration is left to drop here */
+} Release;
+
+static void on_release_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+        Release *rel = userdata;
+        char s[IDXD_UUID_STRING_MAX];
+
+        idxd_uuid_format(uuid, s);
+        if (r >= 0) {
+                log_info("Released mdev %s of undefined domain %s", s, rel->domain);
+                if (rel->deviceless && d->libvirt)
+                        (void) idxd_libvirt_unregister(d->libvirt, uuid);
+        } else if (r == -EBUSY)
+                log_notice("Keeping an mdev of undefined domain %s: %s", rel->domain, strempty(message));
+        else
+                log_warning("Cannot release mdev %s of undefined domain %s: %s", s, rel->domain,
+                            message ? message : strerror(-r));
+        free(rel->domain);
+        free(rel);
+}
+
+static void release_one(Daemon *d, const IdxdUuid *uuid, const char *domain) {
+        Release *rel = calloc(1, sizeof(*rel));
+
+        if (rel)
+                rel->domain = strdup(domain);
+        if (!rel || !rel->domain) {
+                free(rel);
+                log_error("Cannot release mdevs of domain %s: out of memory", domain);
+                return;
+        }
+        rel->deviceless = !model_find_mdev(d->model, uuid);
+        /* Not forced: an mdev in use stays, and the callback says so. */
+        mdev_destroy(d, uuid, false, false, on_release_done, rel);
+}
+
+static bool domain_is(const char *a, const char *domain) {
+        return a && strcmp(a, domain) == 0;
+}
+
+/* The domain's mdevs (devices and definitions) at this moment: destroys change both tables. */
+static int domain_mdevs(Daemon *d, const char *domain, IdxdUuid **ret, size_t *ret_n) {
+        _cleanup_free_ IdxdUuid *uuids = NULL;
+        size_t n = 0;
+
+        uuids = calloc(d->n_definitions + d->model->n_mdevs + 1, sizeof(*uuids));
+        if (!uuids)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_definitions; i++)
+                if (domain_is(d->definitions[i]->def->domain, domain))
+                        uuids[n++] = d->definitions[i]->def->uuid;
+        for (size_t i = 0; i < d->model->n_mdevs; i++) {
+                const Mdev *mdev = d->model->mdevs[i];
+
+                if (domain_is(mdev->domain, domain) && !definitions_find(d, &mdev->uuid))
+                        uuids[n++] = mdev->uuid;
+        }
+        *ret = TAKE_PTR(uuids);
+        *ret_n = n;
+        return 0;
+}
+
+/* Undefined: the registrar has marked its registrations failed; on_domain_undefined says what else. */
+static void domain_undefined(Daemon *d, const char *domain) {
+        _cleanup_free_ IdxdUuid *uuids = NULL;
+        size_t n;
+        int r;
+
+        r = domain_mdevs(d, domain, &uuids, &n);
+        if (r < 0) {
+                log_error_errno(r, "Cannot look up the mdevs of domain %s", domain);
+                return;
+        }
+        if (n == 0)
+                return;
+        if (d->on_domain_undefined != IDXD_ON_UNDEFINED_RELEASE) {
+                log_notice("Domain %s was undefined: keeping %zu mdev%s (on_domain_undefined: keep)", domain, n,
+                           n == 1 ? "" : "s");
+                return;
+        }
+        log_notice("Domain %s was undefined: releasing %zu mdev%s (on_domain_undefined: release)", domain, n,
+                   n == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++)
+                release_one(d, &uuids[i], domain);
+}
+
 static void on_libvirt_domain_event(IdxdLibvirt *l, const char *domain, IdxdDomainEvent event, void *userdata) {
         log_debug("Domain %s %s", domain, idxd_domain_event_to_string(event));
+        if (event == IDXD_DOMAIN_UNDEFINED)
+                domain_undefined(userdata, domain);
 }
 
 static const IdxdLibvirtCallbacks daemon_libvirt_callbacks = {
@@ -173,6 +263,7 @@ static int daemon_load_config(Daemon *d, const DaemonConfig *config, IdxdConfig 
         if (c->log_level == IDXD_LOG_DEBUG)
                 log_debug_enabled = 1;
         d->ims_reserve = c->ims_reserve;
+        d->on_domain_undefined = c->on_domain_undefined;
 
         /* The file's state_dir when it names one, else systemd's, else the default. */
         state_dir = config->state_dir;

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "idxdd-config.h"
 #include "model.h"
 
 struct udev;
@@ -69,6 +70,7 @@ typedef struct Daemon {
         char *config_dir;
         char *policy_dir;
         unsigned ims_reserve;
+        IdxdOnUndefined on_domain_undefined;
 
         char *sysfs_root;
         char *dev_root;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "definitions.h"
+#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
 #include "mdev-ops.h"
@@ -384,6 +385,29 @@ void definitions_schedule_autostart(Daemon *d) {
         (void) sd_event_source_set_enabled(d->autostart_defer, SD_EVENT_ONESHOT);
 }
 
+/*
+ * After a restart the domains' configs get (or keep) their hostdevs, pending
+ * until libvirt answers; live where the device exists. Creates register again
+ * once their device is there (mdev-ops.c).
+ */
+static void definitions_register_all(Daemon *d) {
+        int r;
+
+        if (!d->libvirt)
+                return;
+        for (size_t i = 0; i < d->n_definitions; i++) {
+                const IdxdDefinition *def = d->definitions[i]->def;
+
+                if (!def->domain)
+                        continue;
+                r = idxd_libvirt_register(d->libvirt, &def->uuid, def->domain,
+                                          model_find_mdev(d->model, &def->uuid) != NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot register mdev %s with domain %s", def->uuid_string,
+                                          def->domain);
+        }
+}
+
 void definitions_reconcile(Daemon *d) {
         size_t adopted = 0, unknown = 0;
 
@@ -400,6 +424,7 @@ void definitions_reconcile(Daemon *d) {
         }
         log_info("Reconciled: %zu definitions, %zu adopted mdevs, %zu unknown mdevs",
                  d->n_definitions, adopted, unknown);
+        definitions_register_all(d);
 
         /* One extra count so creates finishing right away cannot signal READY early. */
         daemon_startup_op_begin(d);

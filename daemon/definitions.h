@@ -51,7 +51,7 @@ void definitions_device_removed(Daemon *d, const Mdev *mdev);
 /* From the model observer: a new device takes its definition's options. */
 void definitions_apply(Daemon *d, Mdev *mdev);
 
-/* After the first enumeration: logs unknown mdevs, starts autostart creates. */
+/* After the first enumeration: logs unknown mdevs, registers definitions with their domains, starts autostart creates. */
 void definitions_reconcile(Daemon *d);
 /* Queues an autostart pass from the event loop (a parent appeared). */
 void definitions_schedule_autostart(Daemon *d);
