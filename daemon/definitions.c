@@ -313,7 +313,8 @@ static void autostart_done(Daemon *d, const IdxdUuid *uuid, int r, const char *m
                 policy_apply_schedule(d);
         if (e) {
                 e->creating = false;
-                if (r < 0 && !model_find_mdev(d->model, uuid)) {
+                /* Shutting down: the definition stays as it is for the next start. */
+                if (r < 0 && r != -ECANCELED && !model_find_mdev(d->model, uuid)) {
                         free(e->reason);
                         e->reason = strdup(message ? message : strerror(-r));
                         shadow_update(e);

@@ -752,6 +752,10 @@ void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definit
         if (!mdev && definitions_find(d, uuid)) {
                 _cleanup_free_ char *message = NULL;
 
+                if (definitions_find(d, uuid)->creating)
+                        RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -EBUSY,
+                                              "mdev %s is being created from its definition: try again when it is done",
+                                              uuid_string(uuid, s));
                 /* A definition without a device: destroying it is forgetting it. */
                 if (!keep_definition) {
                         r = definitions_unlink(d, uuid, &message);
