@@ -212,6 +212,44 @@ static void test_defined_then_autostart(void) {
         g_assert_false(fake_kernel_has_mdev(h->kernel, UUID_B));
 }
 
+/* Boot: autostart definitions on two parents are made before READY; a third
+ * parent hotplugged later gets its own, each with one write to create. */
+static void test_boot_two_parents_hotplug_third(void) {
+        static const struct {
+                const char *uuid, *parent, *type;
+        } defs[] = {
+                { "b0000000-0000-4000-8000-000000000001", "idxd_sim.0", FAKE_TYPE_SWQ },
+                { "b0000000-0000-4000-8000-000000000002", "idxd_sim.0", FAKE_TYPE_DWQ },
+                { "b0000000-0000-4000-8000-000000000003", "idxd_sim.1", FAKE_TYPE_SWQ },
+                { "b0000000-0000-4000-8000-000000000004", "idxd_sim.1", FAKE_TYPE_DWQ },
+                { "b0000000-0000-4000-8000-000000000005", "idxd_sim.2", FAKE_TYPE_SWQ },
+                { "b0000000-0000-4000-8000-000000000006", "idxd_sim.2", FAKE_TYPE_DWQ },
+        };
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        for (size_t i = 0; i < G_N_ELEMENTS(defs); i++)
+                write_definition(h, defs[i].uuid, defs[i].parent, defs[i].type, TRUE);
+        harness_start_daemon(h, NULL);
+
+        /* READY comes after the boot bring-up: no waiting needed here. */
+        for (size_t i = 0; i < 4; i++) {
+                g_autofree char *state = mdev_state(h, defs[i].uuid);
+                g_assert_cmpstr(state, ==, "active");
+                g_assert_true(fake_kernel_has_mdev(h->kernel, defs[i].uuid));
+        }
+        for (size_t i = 4; i < G_N_ELEMENTS(defs); i++) {
+                g_autofree char *state = mdev_state(h, defs[i].uuid);
+                g_assert_cmpstr(state, ==, "defined");
+        }
+
+        fake_kernel_add_parent(h->kernel, "idxd_sim.2", 4);
+        for (size_t i = 4; i < G_N_ELEMENTS(defs); i++)
+                wait_state(h, defs[i].uuid, "active");
+        for (size_t i = 0; i < G_N_ELEMENTS(defs); i++)
+                g_assert_cmpuint(fake_kernel_create_writes(h->kernel, defs[i].uuid), ==, 1);
+}
+
 static void on_interfaces_added(GDBusConnection *c, const char *sender, const char *path, const char *iface,
                                 const char *member, GVariant *params, gpointer data) {
         const char *object;
@@ -699,6 +737,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/persist/restart", test_persistent_restart);
         g_test_add_func("/persist/defined-then-autostart", test_defined_then_autostart);
         g_test_add_func("/persist/parent-readded", test_parent_readded);
+        g_test_add_func("/persist/boot-two-parents-hotplug-third", test_boot_two_parents_hotplug_third);
         g_test_add_func("/persist/autostart-retry", test_autostart_retry);
         g_test_add_func("/persist/state-dir-read-only", test_state_dir_read_only);
         g_test_add_func("/persist/kill-during-bringup", test_kill_during_bringup);
