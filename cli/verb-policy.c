@@ -45,9 +45,9 @@ static int check_config(Idxdctl *ctl, const char *path) {
                 return IDXDCTL_EXIT_OK;
         }
         printf("%s: valid daemon configuration\n"
-               "  group %s, state_dir %s, policy_dir %s, log_level %s, ims_reserve %u\n",
+               "  group %s, state_dir %s, policy_dir %s, log_level %s, ims_reserve %u, on_domain_undefined %s\n",
                path, c->group, c->state_dir, c->policy_dir, idxd_log_level_to_string(c->log_level),
-               c->ims_reserve);
+               c->ims_reserve, idxd_on_undefined_to_string(c->on_domain_undefined));
         return IDXDCTL_EXIT_OK;
 }
 
