@@ -145,6 +145,7 @@ static SignalLog *signal_log_new(Harness *h) {
         g_autoptr(GVariant) ping = g_dbus_connection_call_sync(h->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                                                "org.freedesktop.DBus", "GetId", NULL, NULL,
                                                                G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+        (void) ping;
         return log;
 }
 
@@ -196,6 +197,7 @@ static void wait_signals(SignalLog *log, const char *const *wanted) {
 static void settle(Harness *h, guint quiet_ms) {
         fake_kernel_sync(h->kernel);
         g_autoptr(GVariant) ping = harness_call(h, "GetStatus", NULL, NULL);
+        (void) ping;
         gint64 end = g_get_monotonic_time() + (gint64) quiet_ms * 1000;
         while (g_get_monotonic_time() < end) {
                 while (g_main_context_iteration(NULL, FALSE))
@@ -324,6 +326,7 @@ static void test_daemon_ready(void) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) parents = harness_call(h, "ListParents", NULL, &error);
         g_assert_no_error(error);
+        g_assert_nonnull(parents);
         harness_stop_daemon(h);
 }
 

@@ -79,6 +79,8 @@ struct dev {
 static int failures;
 
 static void result(bool ok, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void result(bool ok, const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,6 +97,7 @@ static void result(bool ok, const char *what, const char *fmt, ...)
 	fflush(stdout);
 }
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -493,7 +496,7 @@ static void op_noop(struct dev *d)
 
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	if (run(d, &desc, "NOOP", DSA_COMP_SUCCESS))
-		result(true, "NOOP", "");
+		result(true, "NOOP", "ok");
 }
 
 static void op_memmove(struct dev *d, uint32_t size, uint32_t seed)
@@ -586,7 +589,7 @@ static void op_compare(struct dev *d)
 	desc.xfer_size = size;
 	desc.expected_res = 0;
 	if (run(d, &desc, "COMPARE with check result", DSA_COMP_SUCCESS_PRED))
-		result(true, "COMPARE with check result", "");
+		result(true, "COMPARE with check result", "ok");
 }
 
 static void op_crcgen(struct dev *d)
@@ -1101,7 +1104,7 @@ static int cmd_fuzz(struct dev *d, unsigned int iterations, uint32_t seed)
 		;
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	if (run(d, &desc, "device works after fuzzing", DSA_COMP_SUCCESS))
-		result(true, "device works after fuzzing", "");
+		result(true, "device works after fuzzing", "ok");
 	printf("fuzz: %u operations, seed %u: %u descriptors executed, %u succeeded\n",
 	       iterations, seed, fuzz_executed, fuzz_succeeded);
 	printf("fuzz: completion statuses:");
