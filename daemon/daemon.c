@@ -109,7 +109,7 @@ static void on_libvirt_registration_changed(IdxdLibvirt *l, const IdxdUuid *uuid
 
 typedef struct Release {
         char *domain;
-        bool deviceless;        /* the registration is left to drop here */
+        bool deviceless;        /* mdev_destroy() of a bare definition leaves its registration */
 } Release;
 
 static void on_release_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
