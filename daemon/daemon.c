@@ -107,42 +107,30 @@ static void on_libvirt_registration_changed(IdxdLibvirt *l, const IdxdUuid *uuid
                           strempty(domain), idxd_registration_to_string(state));
 }
 
-typedef struct Release {
-        char *domain;
-        bool deviceless;        /* mdev_destroy() of a bare definition leaves its registration */
-} Release;
-
+/* userdata: the domain's name, owned by the callback. */
 static void on_release_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
-        Release *rel = userdata;
+        _cleanup_free_ char *domain = userdata;
         char s[IDXD_UUID_STRING_MAX];
 
         idxd_uuid_format(uuid, s);
-        if (r >= 0) {
-                log_info("Released mdev %s of undefined domain %s", s, rel->domain);
-                if (rel->deviceless && d->libvirt)
-                        (void) idxd_libvirt_unregister(d->libvirt, uuid);
-        } else if (r == -EBUSY)
-                log_notice("Keeping an mdev of undefined domain %s: %s", rel->domain, strempty(message));
+        if (r >= 0)
+                log_info("Released mdev %s of undefined domain %s", s, domain);
+        else if (r == -EBUSY)
+                log_notice("Keeping an mdev of undefined domain %s: %s", domain, strempty(message));
         else
-                log_warning("Cannot release mdev %s of undefined domain %s: %s", s, rel->domain,
+                log_warning("Cannot release mdev %s of undefined domain %s: %s", s, domain,
                             message ? message : strerror(-r));
-        free(rel->domain);
-        free(rel);
 }
 
 static void release_one(Daemon *d, const IdxdUuid *uuid, const char *domain) {
-        Release *rel = calloc(1, sizeof(*rel));
+        char *name = strdup(domain);
 
-        if (rel)
-                rel->domain = strdup(domain);
-        if (!rel || !rel->domain) {
-                free(rel);
+        if (!name) {
                 log_error("Cannot release mdevs of domain %s: out of memory", domain);
                 return;
         }
-        rel->deviceless = !model_find_mdev(d->model, uuid);
         /* Not forced: an mdev in use stays, and the callback says so. */
-        mdev_destroy(d, uuid, false, false, on_release_done, rel);
+        mdev_destroy(d, uuid, false, false, on_release_done, name);
 }
 
 static bool domain_is(const char *a, const char *domain) {

@@ -741,6 +741,19 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
         }
 }
 
+/* An mdev destroyed with its definition: forgotten, and out of its domain's libvirt config. */
+static void forget_for_good(Daemon *d, const IdxdUuid *uuid) {
+        char s[IDXD_UUID_STRING_MAX];
+        int r;
+
+        definitions_forget(d, uuid);
+        if (!d->libvirt)
+                return;
+        r = idxd_libvirt_unregister(d->libvirt, uuid);
+        if (r < 0)
+                log_warning_errno(r, "Cannot unregister mdev %s from libvirt", uuid_string(uuid, s));
+}
+
 void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definition,
                   MdevOpCallback callback, void *userdata) {
         char s[IDXD_UUID_STRING_MAX];
@@ -762,7 +775,7 @@ void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definit
                         if (r < 0)
                                 RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -EIO, "%s", strempty(message));
                         bus_mdev_emit_removed(d, &definitions_find(d, uuid)->shadow);
-                        definitions_forget(d, uuid);
+                        forget_for_good(d, uuid);
                 }
                 callback(d, uuid, 0, NULL, userdata);
                 return;
@@ -838,19 +851,12 @@ void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
 
 void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {
         MdevQueue *q = find_running(d, MDEV_OP_REMOVE, &mdev->uuid);
-        int r;
 
         if (!q)
                 return;
         /* Destroyed for good: out of its domain too. A kept definition keeps its registration. */
-        if (!q->running->keep_definition) {
-                definitions_forget(d, &mdev->uuid);
-                if (d->libvirt) {
-                        r = idxd_libvirt_unregister(d->libvirt, &mdev->uuid);
-                        if (r < 0)
-                                log_warning_errno(r, "Cannot unregister mdev %s from libvirt", mdev->uuid_string);
-                }
-        }
+        if (!q->running->keep_definition)
+                forget_for_good(d, &mdev->uuid);
         queue_complete_running(q, 0, NULL);
 }
 
