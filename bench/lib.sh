@@ -97,7 +97,10 @@ settle() { udevadm settle --timeout="${BENCH_SETTLE_TIMEOUT:-300}" || echo "udev
 idxdd_pid=
 start_idxdd() {	# start_idxdd [ARGS...]: start and wait until it answers
 	local deadline=$((SECONDS + 600))
-	"$idxdd" --create-timeout=600 "$@" >>"$work/idxdd.log" 2>&1 &
+	# Definitions in the guest's scratch space (the default state dir is not
+	# writable there); no libvirt in the VM.
+	"$idxdd" --create-timeout=600 --state-dir="$work/idxdd-state" --libvirt-uri=none \
+		"$@" >>"$work/idxdd.log" 2>&1 &
 	idxdd_pid=$!
 	until "$idxdctl" status >/dev/null 2>&1; do
 		[ $SECONDS -lt $deadline ] || return 1

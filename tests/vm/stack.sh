@@ -6,6 +6,8 @@
 build=${IDXD_BUILD:?}
 src=${IDXD_SRC:?}
 idxdctl=$build/cli/idxdctl
+# run-vm's guest is a chroot, where udevadm trigger/settle do nothing unless told.
+export SYSTEMD_IGNORE_CHROOT=1
 idxdd_log=/run/idxd-stack/idxdd.log
 # idxdd's configuration (idxdd.json, policy.d/) and definitions in the VM;
 # /var/lib is writable in the guest and forgotten at power-off.
