@@ -14,6 +14,10 @@
 #include "macro.h"
 #include "output.h"
 
+/* A batch call's bound: sd-bus's default, plus a quarter second per mdev. */
+#define BATCH_TIMEOUT_BASE_USEC         (25ULL * 1000 * 1000)
+#define BATCH_TIMEOUT_PER_MDEV_USEC     (250ULL * 1000)
+
 #define HINT_NOT_RUNNING "start it with 'systemctl start idxdd'"
 
 /*
@@ -164,7 +168,7 @@ int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_re
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call(ctl->bus, call, 0, &error, ret_reply);
+        r = sd_bus_call(ctl->bus, call, ctl->call_timeout_usec, &error, ret_reply);
         if (r >= 0)
                 return 0;
 
@@ -200,10 +204,13 @@ int idxdctl_bus_bad_reply(const char *method, int error) {
         return IDXDCTL_EXIT_FAILURE;
 }
 
-int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, const char *suffix) {
+int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, size_t count, const char *suffix) {
         static const char *const result_keys[] = { "uuid", "path", "error", "message", NULL };
         _cleanup_json_ struct json_object *reply = NULL, *results = NULL, *out = NULL;
         int r, status = IDXDCTL_EXIT_OK;
+
+        /* The daemon answers when every create is done: give a large batch time to. */
+        ctl->call_timeout_usec = BATCH_TIMEOUT_BASE_USEC + count * BATCH_TIMEOUT_PER_MDEV_USEC;
 
         r = idxdctl_bus_call_json(ctl, call, &reply);
         if (r > 0)

@@ -30,7 +30,8 @@ int idxdctl_bus_bad_reply(const char *method, int error);
 /*
  * Sends a CreateMdevs call and prints one line per mdev made (its UUID, then
  * suffix) and one per failure, or the results as JSON; returns the worst status.
+ * count, the number of requests, sizes the call timeout.
  */
-int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, const char *suffix);
+int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, size_t count, const char *suffix);
 
 void idxdctl_bus_close(Idxdctl *ctl);

@@ -23,6 +23,7 @@ typedef struct Idxdctl {
         bool version;
         const IdxdctlVerb *verb;        /* the verb running */
         sd_bus *bus;            /* connected on first use */
+        uint64_t call_timeout_usec;     /* 0: sd-bus's default (25 s, or $SYSTEMD_BUS_TIMEOUT) */
 } Idxdctl;
 
 struct IdxdctlVerb {

@@ -110,7 +110,7 @@ static int create_many(Idxdctl *ctl, const CreateRequest *req, unsigned count) {
         if (r < 0)
                 return output_oom();
 
-        return idxdctl_bus_create_batch(ctl, call, NULL);
+        return idxdctl_bus_create_batch(ctl, call, count, NULL);
 }
 
 static int parse_count(const IdxdctlVerb *verb, const char *s, unsigned *ret) {

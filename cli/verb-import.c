@@ -66,7 +66,7 @@ static int import_definitions(Idxdctl *ctl, const IdxdStoreLoad *l) {
         if (r < 0)
                 return output_oom();
 
-        return idxdctl_bus_create_batch(ctl, call, " imported");
+        return idxdctl_bus_create_batch(ctl, call, l->n_definitions, " imported");
 }
 
 static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
