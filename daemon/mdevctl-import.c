@@ -100,31 +100,6 @@ int idxd_mdevctl_load_file(const char *path, IdxdDefinition **ret, char **ret_er
         return idxd_mdevctl_parse(path, parent, uuid, text, length, ret, ret_error);
 }
 
-static int push_message(IdxdStoreLoad *l, char *msg) {
-        char **e;
-
-        if (!msg)
-                return -ENOMEM;
-        e = reallocarray(l->errors, l->n_errors + 1, sizeof(char *));
-        if (!e) {
-                free(msg);
-                return -ENOMEM;
-        }
-        l->errors = e;
-        l->errors[l->n_errors++] = msg;
-        return 0;
-}
-
-static int push_definition(IdxdStoreLoad *l, IdxdDefinition *d) {
-        IdxdDefinition **defs = reallocarray(l->definitions, l->n_definitions + 1, sizeof(IdxdDefinition *));
-
-        if (!defs)
-                return -ENOMEM;
-        l->definitions = defs;
-        l->definitions[l->n_definitions++] = d;
-        return 0;
-}
-
 static int load_parent_dir(IdxdStoreLoad *l, const char *dir) {
         struct dirent *de;
         DIR *dh;
@@ -139,7 +114,7 @@ static int load_parent_dir(IdxdStoreLoad *l, const char *dir) {
                         return 0;
                 if (asprintf(&msg, "%s: %s", dir, strerror(-r)) < 0)
                         return -ENOMEM;
-                return push_message(l, msg);
+                return idxd_store_load_add_error(l, msg);
         }
         while ((errno = 0, de = readdir(dh))) {
                 _cleanup_free_ char *path = NULL;
@@ -155,7 +130,7 @@ static int load_parent_dir(IdxdStoreLoad *l, const char *dir) {
                 r = idxd_mdevctl_load_file(path, &d, &error);
                 if (r == -ENOMEM)
                         break;
-                r = r < 0 ? push_message(l, error ? error : strdup(path)) : push_definition(l, d);
+                r = r < 0 ? idxd_store_load_add_error(l, error ? error : strdup(path)) : idxd_store_load_add_definition(l, d);
                 if (r < 0) {
                         idxd_definition_free(d);
                         break;
@@ -192,7 +167,7 @@ static int drop_duplicates(IdxdStoreLoad *l) {
                                 msg = NULL;
                         for (size_t k = i; k < j; k++)
                                 idxd_definition_free(l->definitions[k]);
-                        if (push_message(l, msg) < 0) {
+                        if (idxd_store_load_add_error(l, msg) < 0) {
                                 /* keep the array consistent for the caller's cleanup */
                                 memmove(l->definitions + out, l->definitions + j,
                                         (l->n_definitions - j) * sizeof(IdxdDefinition *));

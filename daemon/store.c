@@ -447,7 +447,7 @@ void idxd_store_load_done(IdxdStoreLoad *l) {
         *l = (IdxdStoreLoad) {};
 }
 
-static int push_error(IdxdStoreLoad *l, char *msg) {
+int idxd_store_load_add_error(IdxdStoreLoad *l, char *msg) {
         char **e;
 
         if (!msg)
@@ -462,12 +462,22 @@ static int push_error(IdxdStoreLoad *l, char *msg) {
         return 0;
 }
 
+int idxd_store_load_add_definition(IdxdStoreLoad *l, IdxdDefinition *d) {
+        IdxdDefinition **defs = reallocarray(l->definitions, l->n_definitions + 1, sizeof(IdxdDefinition *));
+
+        if (!defs)
+                return -ENOMEM;
+        l->definitions = defs;
+        l->definitions[l->n_definitions++] = d;
+        return 0;
+}
+
 static int push_errorf(IdxdStoreLoad *l, const char *path, const char *what) {
         char *msg;
 
         if (asprintf(&msg, "%s: %s", path, what) < 0)
                 return -ENOMEM;
-        return push_error(l, msg);
+        return idxd_store_load_add_error(l, msg);
 }
 
 static int compare_definitions(const void *a, const void *b) {
@@ -492,7 +502,6 @@ static bool definition_file_name(const char *name, char ret_uuid[static IDXD_UUI
 static int load_one(IdxdStoreLoad *l, const char *dir, const char *name, const char *uuid) {
         _cleanup_(idxd_definition_freep) IdxdDefinition *d = NULL;
         _cleanup_free_ char *path = NULL, *text = NULL;
-        IdxdDefinition **defs;
         char *error = NULL;
         size_t length;
         int r;
@@ -506,15 +515,14 @@ static int load_one(IdxdStoreLoad *l, const char *dir, const char *name, const c
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return push_error(l, error ? error : strdup(path));
+                return idxd_store_load_add_error(l, error ? error : strdup(path));
         if (strcmp(d->uuid_string, uuid) != 0)
                 return push_errorf(l, path, "\"uuid\" does not match the file name");
 
-        defs = reallocarray(l->definitions, l->n_definitions + 1, sizeof(IdxdDefinition *));
-        if (!defs)
-                return -ENOMEM;
-        l->definitions = defs;
-        l->definitions[l->n_definitions++] = TAKE_PTR(d);
+        r = idxd_store_load_add_definition(l, d);
+        if (r < 0)
+                return r;
+        d = NULL;
         return 0;
 }
 

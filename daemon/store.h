@@ -83,6 +83,12 @@ typedef struct IdxdStoreLoad {
 
 void idxd_store_load_done(IdxdStoreLoad *l);
 
+/* Appends an error message, taking it (NULL: -ENOMEM, from a failed strdup()). */
+int idxd_store_load_add_error(IdxdStoreLoad *l, char *msg);
+
+/* Appends a definition, taking it on success; -ENOMEM leaves it the caller's. */
+int idxd_store_load_add_definition(IdxdStoreLoad *l, IdxdDefinition *d);
+
 /*
  * Loads every definition. A corrupt or unreadable file is reported in
  * l->errors, left in place and skipped; the others load. Returns 0 (also when
