@@ -206,7 +206,7 @@ int idxdctl_bus_bad_reply(const char *method, int error) {
 
 int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, size_t count, const char *suffix) {
         static const char *const result_keys[] = { "uuid", "path", "error", "message", NULL };
-        _cleanup_json_ struct json_object *reply = NULL, *results = NULL, *out = NULL;
+        _cleanup_json_ struct json_object *reply = NULL, *results = NULL;
         int r, status = IDXDCTL_EXIT_OK;
 
         /* The daemon answers when every create is done: give a large batch time to. */
@@ -235,10 +235,9 @@ int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, size_t count, c
         }
 
         if (ctl->json) {
-                out = json_object_new_object();
-                if (!out || json_object_object_add(out, "results", json_object_get(results)) < 0)
-                        return output_oom();
-                output_json(out);
+                r = output_json_member("results", results);
+                if (r > status)
+                        status = r;
         }
         return status;
 }

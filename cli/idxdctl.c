@@ -103,6 +103,29 @@ int idxdctl_check_no_operands(const IdxdctlVerb *verb, int argc, char *argv[]) {
         return 0;
 }
 
+bool idxdctl_parse_global_only(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[], int *ret_status) {
+        static const struct option options[] = {
+                IDXDCTL_GLOBAL_OPTIONS,
+                {}
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                r = idxdctl_global_option(ctl, verb, c, argv);
+                if (r > 0) {
+                        *ret_status = r;
+                        return true;
+                }
+        }
+        if (ctl->help) {
+                *ret_status = idxdctl_verb_help(verb);
+                return true;
+        }
+        r = idxdctl_check_no_operands(verb, argc, argv);
+        *ret_status = r;
+        return r > 0;
+}
+
 int idxdctl_check_uuid(const IdxdctlVerb *verb, const char *uuid) {
         IdxdUuid u;
 

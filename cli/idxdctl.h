@@ -77,5 +77,12 @@ int idxdctl_usage_error(const IdxdctlVerb *verb, const char *format, ...) __attr
 /* Fails when operands are left after option parsing: for verbs that take none. */
 int idxdctl_check_no_operands(const IdxdctlVerb *verb, int argc, char *argv[]);
 
+/*
+ * Parses the command line of a verb that takes only the global options and no
+ * operands. Returns true when the verb is done (--help, or a usage error) with
+ * its exit status in *ret_status; false to go on.
+ */
+bool idxdctl_parse_global_only(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[], int *ret_status);
+
 /* Checks a UUID given on the command line. */
 int idxdctl_check_uuid(const IdxdctlVerb *verb, const char *uuid);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-json.h"
 #include "idxdctl.h"
 #include "macro.h"
 #include "output.h"
@@ -135,6 +136,15 @@ void output_json(struct json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
                                                JSON_C_TO_STRING_SPACED |
                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int output_json_member(const char *key, struct json_object *value) {
+        _cleanup_json_ struct json_object *out = json_object_new_object();
+
+        if (!out || json_object_object_add(out, key, json_object_get(value)) < 0)
+                return output_oom();
+        output_json(out);
+        return IDXDCTL_EXIT_OK;
 }
 
 int output_oom(void) {

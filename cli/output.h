@@ -45,5 +45,8 @@ void table_print(const Table *t, FILE *f);
 /* Prints o to stdout, pretty, with a final newline. */
 void output_json(struct json_object *o);
 
+/* Prints {"key": value} as output_json() does (value is borrowed); returns an IDXDCTL_EXIT_* status. */
+int output_json_member(const char *key, struct json_object *value);
+
 /* Prints the one line that says idxdctl ran out of memory; returns IDXDCTL_EXIT_FAILURE. */
 int output_oom(void);

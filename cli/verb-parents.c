@@ -42,22 +42,10 @@ static int print_table(struct json_object *parents) {
 }
 
 static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
-        static const struct option options[] = {
-                IDXDCTL_GLOBAL_OPTIONS,
-                {}
-        };
-        _cleanup_json_ struct json_object *parents = NULL, *out = NULL;
-        int c, r;
+        _cleanup_json_ struct json_object *parents = NULL;
+        int r;
 
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = idxdctl_global_option(ctl, verb, c, argv);
-                if (r > 0)
-                        return r;
-        }
-        if (ctl->help)
-                return idxdctl_verb_help(verb);
-        r = idxdctl_check_no_operands(verb, argc, argv);
-        if (r > 0)
+        if (idxdctl_parse_global_only(ctl, verb, argc, argv, &r))
                 return r;
 
         r = idxdctl_list_parents(ctl, &parents);
@@ -67,11 +55,7 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
         if (!ctl->json)
                 return print_table(parents);
 
-        out = json_object_new_object();
-        if (!out || json_object_object_add(out, "parents", json_object_get(parents)) < 0)
-                return output_oom();
-        output_json(out);
-        return IDXDCTL_EXIT_OK;
+        return output_json_member("parents", parents);
 }
 
 const IdxdctlVerb verb_parents = {

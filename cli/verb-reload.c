@@ -5,22 +5,10 @@
 #include "macro.h"
 
 static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
-        static const struct option options[] = {
-                IDXDCTL_GLOBAL_OPTIONS,
-                {}
-        };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = idxdctl_global_option(ctl, verb, c, argv);
-                if (r > 0)
-                        return r;
-        }
-        if (ctl->help)
-                return idxdctl_verb_help(verb);
-        r = idxdctl_check_no_operands(verb, argc, argv);
-        if (r > 0)
+        if (idxdctl_parse_global_only(ctl, verb, argc, argv, &r))
                 return r;
 
         r = idxdctl_bus_new_call(ctl, "Reload", &call);

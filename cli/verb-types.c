@@ -94,7 +94,7 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
                 IDXDCTL_GLOBAL_OPTIONS,
                 {}
         };
-        _cleanup_json_ struct json_object *parents = NULL, *types = NULL, *out = NULL;
+        _cleanup_json_ struct json_object *parents = NULL, *types = NULL;
         const char *parent = NULL;
         int c, r;
 
@@ -128,11 +128,7 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
         if (!ctl->json)
                 return print_table(types);
 
-        out = json_object_new_object();
-        if (!out || json_object_object_add(out, "types", json_object_get(types)) < 0)
-                return output_oom();
-        output_json(out);
-        return IDXDCTL_EXIT_OK;
+        return output_json_member("types", types);
 }
 
 const IdxdctlVerb verb_types = {
