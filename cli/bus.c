@@ -77,7 +77,7 @@ static const char *bus_description(const Idxdctl *ctl) {
         return e && e[0] ? e : "the system bus";
 }
 
-static int bus_connect(Idxdctl *ctl) {
+int idxdctl_bus_connect(Idxdctl *ctl) {
         sd_bus *bus = NULL;
         int r;
 
@@ -113,7 +113,7 @@ void idxdctl_bus_close(Idxdctl *ctl) {
 int idxdctl_bus_new_call(Idxdctl *ctl, const char *method, sd_bus_message **ret) {
         int r;
 
-        r = bus_connect(ctl);
+        r = idxdctl_bus_connect(ctl);
         if (r > 0)
                 return r;
 

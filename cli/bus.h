@@ -9,6 +9,9 @@
 
 /* Functions here return 0, or an IDXDCTL_EXIT_* failure status after printing one line. */
 
+/* Connects to the bus once; later calls do nothing. */
+int idxdctl_bus_connect(Idxdctl *ctl);
+
 /* A new method call to org.idxd.Manager1 on the manager object; connects on first use. */
 int idxdctl_bus_new_call(Idxdctl *ctl, const char *method, sd_bus_message **ret);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The mdevs of a ListMdevs reply, read straight into records (fast at 10,000). */
+/* The mdevs of a ListMdevs or ListMdevsByFileDescriptor reply, read straight into records. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,6 +31,18 @@ typedef struct MdevRecord {
  * negative errno.
  */
 int mdev_records_read(sd_bus_message *reply, MdevRecord **ret, size_t *ret_n);
+
+/*
+ * Parses the text of ListMdevsByFileDescriptor (common/mdev-table.h) in
+ * place: the records point into text. Columns it does not know are skipped.
+ */
+int mdev_records_parse_table(char *text, size_t size, MdevRecord **ret, size_t *ret_n);
+
+/*
+ * Reads the memfd of a ListMdevsByFileDescriptor reply whole into *ret_text,
+ * which the records point into; the caller frees it after them.
+ */
+int mdev_records_read_fd(sd_bus_message *reply, char **ret_text, MdevRecord **ret, size_t *ret_n);
 
 /* By parent, then UUID. */
 int mdev_record_compare(const void *a, const void *b);

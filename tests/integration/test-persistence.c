@@ -11,8 +11,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 
 #include "harness.h"
@@ -732,6 +734,158 @@ static void test_cli_import_mdevctl(void) {
         g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 2);
 }
 
+/* ---- ListMdevsByFileDescriptor ---------------------------------------- */
+
+/* A value of ListMdevs in the memfd's text form (docs/dbus-api.md). */
+static char *variant_as_text(GVariant *v) {
+        if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) || g_variant_is_of_type(v, G_VARIANT_TYPE_OBJECT_PATH))
+                return g_strdup(g_variant_get_string(v, NULL));
+        if (g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN))
+                return g_strdup(g_variant_get_boolean(v) ? "true" : "false");
+        if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32))
+                return g_strdup_printf("%" G_GUINT32_FORMAT, g_variant_get_uint32(v));
+        if (g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
+                return g_strdup_printf("%" G_GINT32_FORMAT, g_variant_get_int32(v));
+        g_error("ListMdevs sent a value of type %s", g_variant_get_type_string(v));
+}
+
+/* The text of ListMdevsByFileDescriptor with filter; checks the memfd is sealed. */
+static char *list_by_fd(Harness *h, GVariant *filter) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GUnixFDList) fds = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_sync(
+                h->bus, IDXD_BUS_NAME, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE, "ListMdevsByFileDescriptor",
+                g_variant_new("(@a{sv})", filter), G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NONE, 60000,
+                NULL, &fds, NULL, &error);
+        g_assert_no_error(error);
+        gint32 index = -1;
+        g_variant_get(reply, "(h)", &index);
+        int fd = g_unix_fd_list_get(fds, index, &error);
+        g_assert_no_error(error);
+
+        int seals = fcntl(fd, F_GET_SEALS);
+        g_assert_cmpint(seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), ==,
+                        F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+        struct stat st;
+        g_assert_cmpint(fstat(fd, &st), ==, 0);
+        char *text = g_malloc0(st.st_size + 1);
+        g_assert_cmpint(pread(fd, text, st.st_size, 0), ==, st.st_size);
+        close(fd);
+        return text;
+}
+
+/* Unescapes one field as the format says; NULL for \N. */
+static char *field_value(const char *field) {
+        if (g_str_equal(field, "\\N"))
+                return NULL;
+        GString *s = g_string_new(NULL);
+        for (const char *p = field; *p; p++) {
+                if (*p != '\\') {
+                        g_string_append_c(s, *p);
+                        continue;
+                }
+                p++;
+                g_assert_true(*p == '\\' || *p == 't' || *p == 'n');
+                g_string_append_c(s, *p == 't' ? '\t' : *p == 'n' ? '\n' : '\\');
+        }
+        return g_string_free(s, FALSE);
+}
+
+/* Every mdev of ListMdevs is a line of the memfd with the same values; absent keys are \N. */
+static guint assert_same_lists(Harness *h, GVariant *filter) {
+        g_autofree char *text = list_by_fd(h, g_variant_ref_sink(filter));
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        guint n_lines = g_strv_length(lines);
+        g_assert_cmpuint(n_lines, >=, 2);
+        g_assert_cmpstr(lines[n_lines - 1], ==, "");    /* every line ends in a newline */
+        g_auto(GStrv) header = g_strsplit(lines[0], "\t", -1);
+        guint n_columns = g_strv_length(header);
+
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "ListMdevs", g_variant_new("(@a{sv})", filter), &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) list = g_variant_get_child_value(reply, 0);
+        g_assert_cmpuint(g_variant_n_children(list), ==, n_lines - 2);
+
+        for (gsize i = 0; i < g_variant_n_children(list); i++) {
+                g_autoptr(GVariant) entry = g_variant_get_child_value(list, i);
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(entry);
+                const char *uuid = NULL;
+                g_assert_true(g_variant_dict_lookup(dict, "uuid", "&s", &uuid));
+                g_auto(GStrv) fields = NULL;
+                for (guint l = 1; l < n_lines - 1 && !fields; l++)
+                        if (strstr(lines[l], uuid))
+                                fields = g_strsplit(lines[l], "\t", -1);
+                if (!fields)
+                        g_error("%s is not in the memfd:\n%s", uuid, text);
+                g_assert_cmpuint(g_strv_length(fields), ==, n_columns);
+
+                guint n_keys = 0;
+                for (guint c = 0; c < n_columns; c++) {
+                        g_autofree char *have = field_value(fields[c]);
+                        g_autoptr(GVariant) v = g_variant_dict_lookup_value(dict, header[c], NULL);
+                        g_autofree char *want = v ? variant_as_text(v) : NULL;
+                        n_keys += v != NULL;
+                        if (g_strcmp0(have, want) != 0)
+                                g_error("%s: %s is '%s' in the memfd, '%s' in ListMdevs", uuid, header[c],
+                                        have ? have : "\\N", want ? want : "(absent)");
+                }
+                g_assert_cmpuint(n_keys, ==, g_variant_n_children(entry));      /* no key without a column */
+        }
+        return n_lines - 2;
+}
+
+static GVariant *filter_new(const char *key, const char *value) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        if (key)
+                g_variant_builder_add(&b, "{sv}", key, g_variant_new_string(value));
+        return g_variant_builder_end(&b);
+}
+
+/* The memfd lists what ListMdevs does, value for value, for active, defined and failed mdevs. */
+static void test_list_by_fd(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        fake_kernel_set_available(h->kernel, "idxd_sim.1", FAKE_TYPE_SWQ, 0);
+        write_definition(h, UUID_B, "idxd_sim.1", FAKE_TYPE_SWQ, TRUE);     /* fails: no capacity */
+        harness_start_daemon(h, NULL);
+
+        /* A backslash in the domain takes the escape path. */
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) made = harness_call(h, "CreateMdev",
+                                                g_variant_new("(sss@a{sv})", "idxd_sim.0", "dsa-1swq-v1", UUID_A,
+                                                              options_new("vm\\one", TRUE, FALSE)),
+                                                &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) plain_reply = harness_call(h, "CreateMdev",
+                                                      g_variant_new("(sss@a{sv})", "idxd_sim.0", "dsa-1swq-v1", "",
+                                                                    options_new(NULL, FALSE, FALSE)),
+                                                      &error);
+        g_assert_no_error(error);
+        const char *plain = NULL;
+        g_variant_get(plain_reply, "(&so)", &plain, NULL);
+        g_autoptr(CtlResult) defined = harness_ctl(h, "destroy", "--keep-definition", UUID_A, NULL);
+        assert_ctl_exit(defined, 0);
+        wait_state(h, UUID_A, "defined");
+        g_autoptr(CtlResult) again = harness_ctl(h, "create", "--parent", "idxd_sim.0", "--type", "dsa-1dwq-v1",
+                                                 "--domain", "vm\\one", NULL);
+        assert_ctl_exit(again, 0);
+
+        g_assert_cmpuint(assert_same_lists(h, filter_new(NULL, NULL)), ==, 4);
+        g_assert_cmpuint(assert_same_lists(h, filter_new("parent", "idxd_sim.1")), ==, 1);
+        g_assert_cmpuint(assert_same_lists(h, filter_new("domain", "vm\\one")), ==, 2);
+        g_assert_cmpuint(assert_same_lists(h, filter_new("domain", "nosuchvm")), ==, 0);
+
+        /* idxdctl reads the memfd: the failed definition's reason and the domain come through whole. */
+        g_autoptr(CtlResult) list = harness_ctl(h, "list", "--json", NULL);
+        assert_ctl_exit(list, 0);
+        g_assert_true(strstr(list->out, "\"reason\": \"No capacity") != NULL);
+        g_assert_true(strstr(list->out, "\"domain\": \"vm\\\\one\"") != NULL);
+        g_assert_true(strstr(list->out, plain) != NULL);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/persist/restart", test_persistent_restart);
@@ -745,6 +899,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/policy/bad-reload", test_policy_bad_reload);
         g_test_add_func("/policy/shortfall", test_policy_shortfall);
         g_test_add_func("/policy/sighup", test_policy_sighup);
+        g_test_add_func("/list/by-fd", test_list_by_fd);
         g_test_add_func("/cli/policy-check", test_cli_policy_check);
         g_test_add_func("/cli/import-mdevctl", test_cli_import_mdevctl);
         return g_test_run();

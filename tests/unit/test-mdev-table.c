@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The memfd text of ListMdevsByFileDescriptor: what the daemon writes, what idxdctl reads back. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mdev-table.h"
+#include "mdevs.h"
+
+/* Writes fields (NULL allowed) as one line through a memfd; returns its text. */
+static char *write_line(const char *const *values, size_t n) {
+        MdevTableWriter *w = malloc(sizeof(*w));
+        int fd = memfd_create("test", MFD_CLOEXEC);
+        char *text = calloc(1, 4096);
+        ssize_t k;
+
+        assert_non_null(w);
+        assert_true(fd >= 0);
+        mdev_table_writer_init(w, fd);
+        for (size_t i = 0; i < n; i++)
+                mdev_table_write_field(w, values[i], i + 1 < n ? '\t' : '\n');
+        assert_int_equal(mdev_table_writer_flush(w), 0);
+        k = pread(fd, text, 4095, 0);
+        assert_true(k > 0);
+        close(fd);
+        free(w);
+        return text;
+}
+
+/* More than the writer's buffer goes out whole. */
+static void test_long_output(void **state) {
+        MdevTableWriter *w = malloc(sizeof(*w));
+        int fd = memfd_create("test", MFD_CLOEXEC);
+        char value[1000], *text;
+        struct stat st;
+
+        assert_true(fd >= 0);
+        memset(value, 'x', sizeof(value) - 1);
+        value[sizeof(value) - 1] = '\0';
+        value[500] = '\t';
+        mdev_table_writer_init(w, fd);
+        for (size_t i = 0; i < 200; i++)
+                mdev_table_write_field(w, value, '\n');
+        assert_int_equal(mdev_table_writer_flush(w), 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, 200 * (999 + 1 + 1));     /* the tab escaped, a newline */
+
+        text = malloc(st.st_size);
+        assert_int_equal(pread(fd, text, st.st_size, 0), st.st_size);
+        char *cursor = text, *fields[2];
+        size_t lines = 0;
+        int k;
+        while ((k = mdev_table_next_line(&cursor, text + st.st_size, fields, 2)) > 0) {
+                assert_int_equal(k, 1);
+                assert_string_equal(fields[0], value);
+                lines++;
+        }
+        assert_int_equal(k, 0);
+        assert_int_equal(lines, 200);
+        free(text);
+        free(w);
+        close(fd);
+}
+
+/* A write error is kept and reported by the flush. */
+static void test_write_error(void **state) {
+        MdevTableWriter *w = malloc(sizeof(*w));
+
+        mdev_table_writer_init(w, -1);
+        mdev_table_write_field(w, "x", '\n');
+        assert_int_equal(mdev_table_writer_flush(w), -EBADF);
+        free(w);
+}
+
+static void test_escape_round_trip(void **state) {
+        const char *const values[] = { "plain", "tab\there", "new\nline", "back\\slash", "", NULL, "\\N", "\\" };
+        char *text = write_line(values, 8), *cursor = text, *fields[MDEV_TABLE_MAX_COLUMNS];
+
+        /* A literal "\N" is escaped, so it never reads back as NULL. */
+        assert_string_equal(text, "plain\ttab\\there\tnew\\nline\tback\\\\slash\t\t\\N\t\\\\N\t\\\\\n");
+        assert_int_equal(mdev_table_next_line(&cursor, text + strlen(text), fields, MDEV_TABLE_MAX_COLUMNS), 8);
+        for (size_t i = 0; i < 8; i++)
+                if (values[i])
+                        assert_string_equal(fields[i], values[i]);
+                else
+                        assert_null(fields[i]);
+        assert_int_equal(mdev_table_next_line(&cursor, text + strlen(text), fields, MDEV_TABLE_MAX_COLUMNS), 0);
+        free(text);
+}
+
+static void test_bad_lines(void **state) {
+        static const struct {
+                const char *text;
+                int error;
+        } bad[] = {
+                { "a\tb", -EBADMSG },           /* no newline: cut short */
+                { "a\\x\n", -EBADMSG },         /* unknown escape */
+                { "a\\\n", -EBADMSG },          /* escape at the end */
+                { "a\tb\tc\n", -E2BIG },        /* more fields than room */
+        };
+        char *fields[2];
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char *text = strdup(bad[i].text), *cursor = text;
+
+                assert_int_equal(mdev_table_next_line(&cursor, text + strlen(text), fields, 2), bad[i].error);
+                free(text);
+        }
+}
+
+static void test_records_by_column_name(void **state) {
+        /* Columns in another order, one unknown, optional values missing. */
+        char text[] =
+                "parent\tfuture_key\tuuid\tims_vectors\tpersistent\twq\tdomain\n"
+                "idxd_sim.0\tx\t00000000-0000-4000-8000-000000000001\t2\ttrue\t3\tvm\\t1\n"
+                "idxd_sim.1\tx\t00000000-0000-4000-8000-000000000002\t\\N\tfalse\t\\N\t\n";
+        MdevRecord *records = NULL;
+        size_t n = 0;
+
+        assert_int_equal(mdev_records_parse_table(text, strlen(text), &records, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(records[0].uuid, "00000000-0000-4000-8000-000000000001");
+        assert_string_equal(records[0].parent, "idxd_sim.0");
+        assert_true(records[0].has_ims_vectors);
+        assert_int_equal(records[0].ims_vectors, 2);
+        assert_true(records[0].persistent);
+        assert_string_equal(records[0].wq, "3");
+        assert_string_equal(records[0].domain, "vm\t1");
+        assert_null(records[0].type);           /* no such column: not sent */
+        assert_false(records[1].has_ims_vectors);
+        assert_false(records[1].persistent);
+        assert_null(records[1].wq);
+        assert_string_equal(records[1].domain, "");
+        free(records);
+}
+
+static void test_records_reject_bad_tables(void **state) {
+        static const char *const bad[] = {
+                "",                                     /* no header */
+                "uuid\tparent\nonly-one-field\n",       /* a line short of the header */
+                "uuid\n\"a\"\nb",                       /* cut short */
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char *text = strdup(bad[i]);
+                MdevRecord *records = NULL;
+                size_t n = 0;
+
+                assert_int_equal(mdev_records_parse_table(text, strlen(text), &records, &n), -EBADMSG);
+                assert_null(records);
+                free(text);
+        }
+}
+
+static void test_numbers_of_wrong_form(void **state) {
+        char text[] = "ims_vectors\tautostart\n-1\tyes\n4294967296\ttrue\n";
+        MdevRecord *records = NULL;
+        size_t n = 0;
+
+        assert_int_equal(mdev_records_parse_table(text, strlen(text), &records, &n), 0);
+        assert_int_equal(n, 2);
+        assert_false(records[0].has_ims_vectors);
+        assert_false(records[0].autostart);     /* "yes" is not a boolean here */
+        assert_false(records[1].has_ims_vectors);
+        assert_true(records[1].autostart);
+        free(records);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_escape_round_trip),
+                cmocka_unit_test(test_long_output),
+                cmocka_unit_test(test_write_error),
+                cmocka_unit_test(test_bad_lines),
+                cmocka_unit_test(test_records_by_column_name),
+                cmocka_unit_test(test_records_reject_bad_tables),
+                cmocka_unit_test(test_numbers_of_wrong_form),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
