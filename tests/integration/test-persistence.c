@@ -859,6 +859,7 @@ static void test_list_by_fd(void) {
                                                               options_new("vm\\one", TRUE, FALSE)),
                                                 &error);
         g_assert_no_error(error);
+        g_assert_nonnull(made);
         g_autoptr(GVariant) plain_reply = harness_call(h, "CreateMdev",
                                                       g_variant_new("(sss@a{sv})", "idxd_sim.0", "dsa-1swq-v1", "",
                                                                     options_new(NULL, FALSE, FALSE)),
