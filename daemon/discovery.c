@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Parents and mdevs from libudev. The monitor is enabled before the first
- * enumeration so nothing that happens in between is missed; a uevent for a
- * device already seen is a harmless refresh.
+ * Parents and mdevs from libudev, except that the enumeration reads mdevs from
+ * the mdev bus directory. The monitor is enabled before the first enumeration
+ * so nothing that happens in between is missed; a uevent for a device already
+ * seen is a harmless refresh.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <libudev.h>
+#include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +22,7 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* Room for a storm of uevents while the loop is busy. */
 #define MONITOR_RECEIVE_BUFFER (128 * 1024 * 1024)
@@ -299,7 +304,8 @@ int discovery_start_monitor(Daemon *d) {
                                EPOLLIN, on_monitor_event, d);
 }
 
-static int enumerate(Daemon *d, bool mdevs) {
+/* Parents are any device with mdev_supported_types; the mdev bus is skipped so no mdev is built to be dropped. */
+static int enumerate_parents(Daemon *d) {
         _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
         struct udev_list_entry *entry;
         int r;
@@ -307,30 +313,74 @@ static int enumerate(Daemon *d, bool mdevs) {
         e = udev_enumerate_new(d->udev);
         if (!e)
                 return negative_errno();
-        if (mdevs) {
-                r = udev_enumerate_add_match_subsystem(e, "mdev");
-                if (r < 0)
-                        return r;
-        }
+        r = udev_enumerate_add_nomatch_subsystem(e, "mdev");
+        if (r < 0)
+                return r;
         r = udev_enumerate_scan_devices(e);
         if (r < 0)
                 return r;
 
         udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
                 _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
-                const char *subsystem;
+                const char *syspath = udev_list_entry_get_name(entry);
 
-                dev = udev_device_new_from_syspath(d->udev, udev_list_entry_get_name(entry));
-                if (!dev)
+                if (!has_mdev_supported_types(syspath))
                         continue;
-                subsystem = udev_device_get_subsystem(dev);
-                if (mdevs)
-                        (void) handle_mdev(d, dev, NULL);
-                else if ((!subsystem || strcmp(subsystem, "mdev") != 0) &&
-                         has_mdev_supported_types(udev_device_get_syspath(dev)))
+                dev = udev_device_new_from_syspath(d->udev, syspath);
+                if (dev)
                         (void) handle_device(d, dev, NULL);
         }
         return 0;
+}
+
+static bool has_link(const char *syspath, const char *attr) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        return sysfs_attr_path(syspath, attr, &path) >= 0 && lstat(path, &st) >= 0 && S_ISLNK(st.st_mode);
+}
+
+static int read_listed_mdev(Daemon *d, const char *syspath) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        const char *type_property = NULL;
+
+        /* MDEV_TYPE only stands in for a missing mdev_type link: no udev_device for every mdev. */
+        if (!has_link(syspath, "mdev_type")) {
+                dev = udev_device_new_from_syspath(d->udev, syspath);
+                if (dev)
+                        type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
+        }
+        return discovery_read_mdev(d, syspath, type_property);
+}
+
+/*
+ * Mdevs are read one at a time as the bus directory lists them: a udev_enumerate
+ * would hold every one of them at once. The directory is libudev's, not
+ * --sysfs-root, so syspaths are the ones uevents carry.
+ */
+static int enumerate_mdevs(Daemon *d) {
+        static const char path[] = SYSFS_DEFAULT_ROOT "/bus/mdev/devices";
+        _cleanup_(closedirp) DIR *dir = NULL;
+        struct dirent *de;
+
+        dir = opendir(path);
+        if (!dir)
+                /* No mdev bus until a parent driver loads mdev. */
+                return errno == ENOENT ? 0 : -errno;
+
+        while ((errno = 0, de = readdir(dir))) {
+                _cleanup_free_ char *link = NULL, *syspath = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (asprintf(&link, "%s/%s", path, de->d_name) < 0)
+                        return -ENOMEM;
+                syspath = realpath(link, NULL);
+                if (!syspath)
+                        continue;       /* gone since the listing */
+                (void) read_listed_mdev(d, syspath);
+        }
+        return errno > 0 ? -errno : 0;
 }
 
 /* What vanished without a uevent reaching us (a lost or overflowed remove) goes on a re-enumeration. */
@@ -355,9 +405,9 @@ int discovery_enumerate(Daemon *d) {
         prune_vanished(d);
 
         d->enumerating = true;
-        r = enumerate(d, false);
+        r = enumerate_parents(d);
         if (r >= 0)
-                r = enumerate(d, true);
+                r = enumerate_mdevs(d);
         d->enumerating = false;
         if (r < 0)
                 return r;
@@ -365,5 +415,8 @@ int discovery_enumerate(Daemon *d) {
         /* Parents were read before their mdevs: read their counts once more. */
         for (size_t i = 0; i < d->model->n_parents; i++)
                 (void) discovery_refresh_parent(d, d->model->parents[i]->syspath);
+
+        /* glibc would keep the scan's freed peak resident for the daemon's lifetime. */
+        (void) malloc_trim(0);
         return 0;
 }
