@@ -67,6 +67,9 @@ for n in $sizes; do
 	res[$n,rss]=$(status_kib "$pid" VmRSS)
 	res[$n,hwm]=$(status_kib "$pid" VmHWM)
 	res[$n,pss]=$(pss_kib "$pid")
+	# what is the daemon's own (heap, stacks) and what is library pages mapped from files
+	res[$n,anon]=$(status_kib "$pid" RssAnon)
+	res[$n,file]=$(status_kib "$pid" RssFile)
 	res[$n,start]=$t_start
 
 	sleep 2
@@ -99,10 +102,10 @@ for n in $sizes; do
 done
 echo
 echo "RESULTS daemon"
-row "mdevs" "idxdd start to first answer (ms)" "VmRSS (KiB)" "VmHWM (KiB)" "Pss (KiB)" "context switches in ${idle_secs} s idle" "system calls in ${idle_secs} s idle (strace)"
-row "---:" "---:" "---:" "---:" "---:" "---:" "---:"
+row "mdevs" "idxdd start to first answer (ms)" "VmRSS (KiB)" "VmHWM (KiB)" "Pss (KiB)" "RssAnon (KiB)" "RssFile (KiB)" "context switches in ${idle_secs} s idle" "system calls in ${idle_secs} s idle (strace)"
+row "---:" "---:" "---:" "---:" "---:" "---:" "---:" "---:" "---:"
 for n in $sizes; do
-	row "$n" "$(ms "${res[$n,start]}")" "${res[$n,rss]}" "${res[$n,hwm]}" "${res[$n,pss]}" "${res[$n,idle_cs]}" "${res[$n,idle_sys]}"
+	row "$n" "$(ms "${res[$n,start]}")" "${res[$n,rss]}" "${res[$n,hwm]}" "${res[$n,pss]}" "${res[$n,anon]}" "${res[$n,file]}" "${res[$n,idle_cs]}" "${res[$n,idle_sys]}"
 done
 stop_idxdd
 remove_all
