@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Parents and mdevs from libudev, except that the enumeration reads mdevs from
- * the mdev bus directory. The monitor is enabled before the first enumeration
- * so nothing that happens in between is missed; a uevent for a device already
- * seen is a harmless refresh.
+ * Parents and mdevs from libudev, except that the enumeration reads parents
+ * from the mdev_bus class and mdevs from the mdev bus directory. The monitor
+ * is enabled before the first enumeration so nothing that happens in between
+ * is missed; a uevent for a device already seen is a harmless refresh.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -304,8 +304,49 @@ int discovery_start_monitor(Daemon *d) {
                                EPOLLIN, on_monitor_event, d);
 }
 
-/* Parents are any device with mdev_supported_types; the mdev bus is skipped so no mdev is built to be dropped. */
-static int enumerate_parents(Daemon *d) {
+typedef int (*LinkedDeviceFunc)(Daemon *d, const char *syspath);
+
+/*
+ * Calls func with the syspath behind each link in a sysfs directory, one at a
+ * time as it is listed: a udev_enumerate would hold every device at once.
+ * -ENOENT when the directory does not exist.
+ */
+static int for_each_linked_device(Daemon *d, const char *path, LinkedDeviceFunc func) {
+        _cleanup_(closedirp) DIR *dir = NULL;
+        struct dirent *de;
+
+        dir = opendir(path);
+        if (!dir)
+                return -errno;
+
+        while ((errno = 0, de = readdir(dir))) {
+                _cleanup_free_ char *link = NULL, *syspath = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (asprintf(&link, "%s/%s", path, de->d_name) < 0)
+                        return -ENOMEM;
+                syspath = realpath(link, NULL);
+                if (!syspath)
+                        continue;       /* gone since the listing */
+                (void) func(d, syspath);
+        }
+        return errno > 0 ? -errno : 0;
+}
+
+static int read_listed_parent(Daemon *d, const char *syspath) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+
+        if (!has_mdev_supported_types(syspath))
+                return 0;
+        dev = udev_device_new_from_syspath(d->udev, syspath);
+        if (!dev)
+                return negative_errno();
+        return handle_device(d, dev, NULL);
+}
+
+/* Without the mdev_bus class: every device, less the mdev bus (no mdev is built to be dropped). */
+static int enumerate_all_parents(Daemon *d) {
         _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
         struct udev_list_entry *entry;
         int r;
@@ -320,17 +361,24 @@ static int enumerate_parents(Daemon *d) {
         if (r < 0)
                 return r;
 
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
-                _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
-                const char *syspath = udev_list_entry_get_name(entry);
-
-                if (!has_mdev_supported_types(syspath))
-                        continue;
-                dev = udev_device_new_from_syspath(d->udev, syspath);
-                if (dev)
-                        (void) handle_device(d, dev, NULL);
-        }
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
+                (void) read_listed_parent(d, udev_list_entry_get_name(entry));
         return 0;
+}
+
+/*
+ * The mdev core links every parent it registers into the mdev_bus class. A
+ * scan of all devices would also build one udev_device per VFIO group (one
+ * per mdev: 10,000 at 10,000 mdevs) only to drop it.
+ */
+static int enumerate_parents(Daemon *d) {
+        int r;
+
+        r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/class/mdev_bus", read_listed_parent);
+        if (r != -ENOENT)
+                return r;
+        /* No such class (mdev not loaded yet, or a kernel without it): any device may be one. */
+        return enumerate_all_parents(d);
 }
 
 static bool has_link(const char *syspath, const char *attr) {
@@ -353,34 +401,13 @@ static int read_listed_mdev(Daemon *d, const char *syspath) {
         return discovery_read_mdev(d, syspath, type_property);
 }
 
-/*
- * Mdevs are read one at a time as the bus directory lists them: a udev_enumerate
- * would hold every one of them at once. The directory is libudev's, not
- * --sysfs-root, so syspaths are the ones uevents carry.
- */
+/* The directories are libudev's, not --sysfs-root, so syspaths are the ones uevents carry. */
 static int enumerate_mdevs(Daemon *d) {
-        static const char path[] = SYSFS_DEFAULT_ROOT "/bus/mdev/devices";
-        _cleanup_(closedirp) DIR *dir = NULL;
-        struct dirent *de;
+        int r;
 
-        dir = opendir(path);
-        if (!dir)
-                /* No mdev bus until a parent driver loads mdev. */
-                return errno == ENOENT ? 0 : -errno;
-
-        while ((errno = 0, de = readdir(dir))) {
-                _cleanup_free_ char *link = NULL, *syspath = NULL;
-
-                if (de->d_name[0] == '.')
-                        continue;
-                if (asprintf(&link, "%s/%s", path, de->d_name) < 0)
-                        return -ENOMEM;
-                syspath = realpath(link, NULL);
-                if (!syspath)
-                        continue;       /* gone since the listing */
-                (void) read_listed_mdev(d, syspath);
-        }
-        return errno > 0 ? -errno : 0;
+        r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/bus/mdev/devices", read_listed_mdev);
+        /* No mdev bus until a parent driver loads mdev. */
+        return r == -ENOENT ? 0 : r;
 }
 
 /* What vanished without a uevent reaching us (a lost or overflowed remove) goes on a re-enumeration. */

@@ -84,6 +84,7 @@ struct FakeKernel {
         gboolean silent_removes;
         gboolean overstate_available;   /* sysfs shows 100 more than the kernel grants */
         gboolean double_adds;           /* every add uevent twice: must change nothing */
+        gboolean no_mdev_bus_class;     /* as a kernel without /sys/class/mdev_bus */
 };
 
 static const struct {
@@ -130,6 +131,11 @@ static char *sys_relative(const char *from_syspath_dir, const char *to_below_sys
                         g_string_append(s, "../");
         g_string_append(s, to_below_sys);
         return g_string_free(s, FALSE);
+}
+
+/* <testbed>/sys/class/mdev_bus/<parent> */
+static char *class_link_path(FakeKernel *fk, const char *parent) {
+        return g_build_filename(fk->root, "sys", "class", "mdev_bus", parent, NULL);
 }
 
 static gboolean uuid_valid(const char *s) {
@@ -477,6 +483,15 @@ void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances) {
         g_autofree char *driver_link = g_build_filename(dir, "driver", NULL);
         g_autofree char *driver_target = sys_relative(p->syspath, "bus/platform/drivers/idxd_mdev");
         make_link(driver_target, driver_link);
+        /* The mdev core links each parent it registers into its class. */
+        g_autofree char *class_link = class_link_path(fk, name);
+        if (!fk->no_mdev_bus_class) {
+                g_autofree char *class_dir = g_path_get_dirname(class_link);
+                g_autofree char *below_sys = g_build_filename("devices/platform", name, NULL);
+                g_autofree char *target = sys_relative("/sys/class/mdev_bus", below_sys);
+                make_dir(class_dir);
+                make_link(target, class_link);
+        }
 
         g_autofree char *ims_size = g_strdup_printf("%u", p->ims_size);
         g_autofree char *ims_available = g_strdup_printf("%u", p->ims_available);
@@ -514,8 +529,16 @@ void fake_kernel_remove_parent(FakeKernel *fk, const char *name) {
                 p->types[i].create = NULL;
         }
         g_hash_table_remove(fk->parents, name);
+        g_autofree char *class_link = class_link_path(fk, name);
+        (void) unlink(class_link);
         testbed_remove_device(fk, p->syspath);
         parent_free_locked(fk, p);
+        g_mutex_unlock(&fk->lock);
+}
+
+void fake_kernel_set_mdev_bus_class(FakeKernel *fk, gboolean on) {
+        g_mutex_lock(&fk->lock);
+        fk->no_mdev_bus_class = !on;
         g_mutex_unlock(&fk->lock);
 }
 

@@ -23,6 +23,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FakeKernel, fake_kernel_free)
  * types, each with `instances` available; sends its add uevent. */
 void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances);
 
+/* Whether parents added from now on get a /sys/class/mdev_bus link (default TRUE), as the mdev core makes. */
+void fake_kernel_set_mdev_bus_class(FakeKernel *fk, gboolean on);
+
 /* Hot-removes a parent like the kernel does: every mdev on it first, then the parent. */
 void fake_kernel_remove_parent(FakeKernel *fk, const char *name);
 

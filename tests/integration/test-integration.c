@@ -473,6 +473,58 @@ static guint status_mdevs(Harness *h) {
         return n;
 }
 
+static gint compare_strings(gconstpointer a, gconstpointer b) {
+        return g_strcmp0(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The names of the parents `idxdctl parents --json` shows, sorted, comma-separated. */
+static char *parent_names(Harness *h) {
+        g_autoptr(CtlResult) r = harness_ctl(h, "parents", "--json", NULL);
+        assert_ctl_exit(r, 0);
+        json_object *root;
+        json_object *parents = parse_json_list(r->out, "parents", &root);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        for (size_t i = 0; i < json_object_array_length(parents); i++)
+                g_ptr_array_add(names, g_strdup(json_get_string(json_object_array_get_idx(parents, i), "parent")));
+        json_object_put(root);
+        g_ptr_array_sort(names, compare_strings);
+        g_ptr_array_add(names, NULL);
+        return g_strjoinv(",", (char **) names->pdata);
+}
+
+/*
+ * At start the parents come from /sys/class/mdev_bus, where the mdev core
+ * links each one (a scan of every device would build a udev_device per VFIO
+ * group). A device the class does not list is not read then; its uevents
+ * still are.
+ */
+static void test_parents_from_mdev_bus_class(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_set_mdev_bus_class(h->kernel, FALSE);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        fake_kernel_add_mdev(h->kernel, "idxd_sim.0", FAKE_TYPE_SWQ, UUID_A);
+        harness_start_daemon(h, NULL);
+
+        g_autofree char *names = parent_names(h);
+        g_assert_cmpstr(names, ==, "idxd_sim.0");
+        g_assert_cmpuint(status_mdevs(h), ==, 1);
+}
+
+/* Without the class (an older kernel), every device is scanned for mdev_supported_types. */
+static void test_parents_without_mdev_bus_class(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_set_mdev_bus_class(h->kernel, FALSE);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        fake_kernel_add_mdev(h->kernel, "idxd_sim.1", FAKE_TYPE_DWQ, UUID_A);
+        harness_start_daemon(h, NULL);
+
+        g_autofree char *names = parent_names(h);
+        g_assert_cmpstr(names, ==, "idxd_sim.0,idxd_sim.1");
+        g_assert_cmpuint(status_mdevs(h), ==, 1);
+}
+
 static gboolean managed_object_has_mdev(Harness *h, const char *path) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = g_dbus_connection_call_sync(h->bus, IDXD_BUS_NAME, IDXD_MANAGER_PATH,
@@ -1228,6 +1280,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/hotplug/parent-added", test_parent_added);
         g_test_add_func("/hotplug/mdev-removed-outside", test_mdev_removed_outside);
         g_test_add_func("/list/filters", test_list_filters);
+        g_test_add_func("/list/parents-from-mdev-bus-class", test_parents_from_mdev_bus_class);
+        g_test_add_func("/list/parents-without-mdev-bus-class", test_parents_without_mdev_bus_class);
         g_test_add_func("/restart/keeps-mdevs", test_restart_keeps_mdevs);
         g_test_add_func("/restart/foreign-mdev", test_restart_foreign_mdev);
         g_test_add_func("/restart/after-sigkill", test_restart_after_kill);
