@@ -179,6 +179,13 @@ int mdev_records_parse_table(char *text, size_t size, MdevRecord **ret, size_t *
         n_columns = mdev_table_next_line(&cursor, end, fields, ELEMENTSOF(fields));
         if (n_columns <= 0)
                 return n_columns < 0 ? n_columns : -EBADMSG;       /* no header */
+
+        /* One allocation: a record per line left. */
+        for (const char *p = cursor; p < end && (p = memchr(p, '\n', end - p)); p++)
+                allocated++;
+        records = calloc(allocated ? allocated : 1, sizeof(MdevRecord));
+        if (!records)
+                return -ENOMEM;
         for (int c = 0; c < n_columns; c++)
                 columns[c] = fields[c] ? find_field(fields[c]) : -ENOENT;
 

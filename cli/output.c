@@ -49,6 +49,20 @@ Table *table_new(const char *const *headers) {
         return t;
 }
 
+int table_reserve_rows(Table *t, size_t rows) {
+        size_t n = t->n_cells + rows * t->n_columns;
+        const char **cells;
+
+        if (n <= t->n_allocated)
+                return 0;
+        cells = reallocarray(t->cells, n, sizeof(char *));
+        if (!cells)
+                return -ENOMEM;
+        t->cells = cells;
+        t->n_allocated = n;
+        return 0;
+}
+
 void table_set_right_aligned(Table *t, size_t column) {
         if (column < t->n_columns)
                 t->right_aligned[column] = true;

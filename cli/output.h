@@ -12,6 +12,8 @@ typedef struct Table Table;
 
 /* A table with the given column headers (a NULL-terminated list). NULL when out of memory. */
 Table *table_new(const char *const *headers);
+/* Room for rows more rows, so that adding them does not grow the table step by step. */
+int table_reserve_rows(Table *t, size_t rows);
 Table *table_free(Table *t);
 
 static inline void table_freep(Table **t) {

@@ -43,19 +43,22 @@ static int print_table(const MdevRecord *mdevs, size_t n) {
         static const char *const columns[] = {
                 "UUID", "PARENT", "TYPE", "STATE", "DOMAIN", "LIBVIRT", "PERSISTENT", "AUTOSTART", "IMS", NULL
         };
+        enum { IMS_TEXT_MAX = 11 };     /* "4294967295" */
         _cleanup_table_ Table *t = table_new(columns);
+        /* One block for every IMS count's text, not a copy per row. */
+        _cleanup_free_ char *ims = calloc(n ? n : 1, IMS_TEXT_MAX);
 
-        if (!t)
+        if (!t || !ims || table_reserve_rows(t, n) < 0)
                 return output_oom();
         table_set_right_aligned(t, 8);
 
         for (size_t i = 0; i < n; i++) {
                 const MdevRecord *m = &mdevs[i];
-                char ims[16] = "";
+                char *ims_text = ims + i * IMS_TEXT_MAX;
                 int r = 0;
 
                 if (m->has_ims_vectors)
-                        snprintf(ims, sizeof(ims), "%u", m->ims_vectors);
+                        snprintf(ims_text, IMS_TEXT_MAX, "%u", m->ims_vectors);
 
                 r |= table_add_cell(t, m->uuid);
                 r |= table_add_cell(t, m->parent);
@@ -66,7 +69,7 @@ static int print_table(const MdevRecord *mdevs, size_t n) {
                 r |= table_add_cell(t, m->domain && m->domain[0] ? m->registration : NULL);
                 r |= table_add_cell(t, yes_no(m->persistent));
                 r |= table_add_cell(t, yes_no(m->autostart));
-                r |= table_add_cell_copy(t, ims);
+                r |= table_add_cell(t, ims_text);
                 if (r < 0)
                         return output_oom();
         }
