@@ -2,6 +2,7 @@
 /* idxdd: flags and environment, then the daemon. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,14 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &config);
         if (r <= 0)
                 return r < 0 ? 2 : EXIT_SUCCESS;
+
+        /*
+         * Fixed thresholds: a reply of megabytes (ListMdevs or GetManagedObjects
+         * at 10,000 mdevs) would raise glibc's dynamic ones, and every later
+         * one would stay resident in the heap after it is freed.
+         */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        (void) mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 
         r = daemon_new(&config, &d);
         if (r < 0) {
