@@ -1,0 +1,24 @@
+#!/bin/sh
+# Runs in the chroot debootstrap made (tests/system/run-system-test): Debian's
+# archive as the host knows it, then the distribution packages the system test
+# needs, the way an operator's host has them: libvirt, DKMS, the kernel the
+# guest boots with its headers, and a second kernel ABI whose headers are only
+# downloaded (image-setup.sh installs them after idxdd's packages).
+# Usage: base-setup.sh MIRROR SECURITY_MIRROR KVER2 PACKAGE...
+set -eu
+mirror=$1 security=$2 kver2=$3
+shift 3
+cat >/etc/apt/sources.list <<LIST
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb $security bookworm-security main
+LIST
+# Image building only (removed by image-setup.sh): no fsync per file, and no
+# service starts inside the chroot.
+echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/idxdd-systemtest
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "$@"
+apt-get install -y -q --no-install-recommends --download-only "linux-headers-$kver2"
