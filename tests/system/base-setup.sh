@@ -19,6 +19,9 @@ echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/idxdd-systemtest
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
 export DEBIAN_FRONTEND=noninteractive
+# The test boots its own small initramfs: no initrd for the kernels
+# (/etc/kernel/postinst.d/initramfs-tools honours INITRD=No).
+export INITRD=No
 apt-get update -q
 apt-get install -y -q --no-install-recommends "$@"
 apt-get install -y -q --no-install-recommends --download-only "linux-headers-$kver2"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # TAP helpers sourced by image-setup.sh and guest-checks.sh (bash). Test names
 # get $tap_prefix in front; the host renumbers the lines.
 tap_n=0
