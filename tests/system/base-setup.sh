@@ -2,11 +2,11 @@
 # Runs in the chroot debootstrap made (tests/system/run-system-test): Debian's
 # archive as the host knows it, then the distribution packages the system test
 # needs, the way an operator's host has them: libvirt, DKMS, the kernel the
-# guest boots with its headers, and a second kernel ABI whose headers are only
-# downloaded (image-setup.sh installs them after idxdd's packages).
-# Usage: base-setup.sh MIRROR SECURITY_MIRROR KVER2 PACKAGE...
+# guest boots with its headers, and a kernel without them; the packages in
+# DOWNLOAD are only downloaded (image-setup.sh installs them after idxdd's).
+# Usage: base-setup.sh MIRROR SECURITY_MIRROR "DOWNLOAD..." PACKAGE...
 set -eu
-mirror=$1 security=$2 kver2=$3
+mirror=$1 security=$2 download=$3
 shift 3
 cat >/etc/apt/sources.list <<LIST
 deb $mirror bookworm main
@@ -24,4 +24,5 @@ export DEBIAN_FRONTEND=noninteractive
 export INITRD=No
 apt-get update -q
 apt-get install -y -q --no-install-recommends "$@"
-apt-get install -y -q --no-install-recommends --download-only "linux-headers-$kver2"
+# shellcheck disable=SC2086 # a list of packages
+apt-get install -y -q --no-install-recommends --download-only $download

@@ -6,7 +6,7 @@
 # virtio port idxd.out; the unit powers the guest off afterwards.
 # Checks run as "bash -c" strings, sysfs names here are UUIDs, and the helpers
 # are called through those strings:
-# shellcheck disable=SC2016,SC2012,SC2317
+# shellcheck disable=SC2016,SC2012,SC2317,SC2086,SC2046
 set -u
 state=/var/lib/idxdd-systemtest
 port=/dev/virtio-ports/idxd.out
@@ -17,14 +17,14 @@ boot=$(( $(cat "$state/boots" 2>/dev/null || echo 0) + 1 ))
 echo "$boot" >"$state/boots"
 echo "# boot $boot, kernel $(uname -r)"
 
-tap_prefix="boot $boot: "
+export tap_prefix="boot $boot: "
 # shellcheck source=tests/system/tap.sh
 . "$(dirname "$0")/tap.sh"
 wait_for() { # wait_for SECONDS COMMAND...
 	local deadline=$((SECONDS + $1))
 	shift
 	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt "$deadline" ] || return 1
+		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.5
 	done
 }
@@ -34,6 +34,14 @@ existed_at() { # existed_at UNIT UUID...: in /sys/bus/mdev when UNIT started
 	shift
 	[ -f "$f" ] || { echo "$f: the unit did not start"; return 1; }
 	for u in "$@"; do grep -qx "$u" "$f" || { echo "$u was not there yet:"; cat "$f"; return 1; }; done
+}
+not_made() { # not_made UUID...: listed as failed or defined, not in sysfs
+	local u state
+	for u in "$@"; do
+		state=$(mdev_list -s | awk -v u="$u" '$1 == u { print $2 }')
+		case $state in failed|defined) ;; *) echo "$u: state '$state'"; return 1 ;; esac
+		[ ! -e "/sys/bus/mdev/devices/$u" ] || { echo "$u is in sysfs"; return 1; }
+	done
 }
 vm1_count_is() { [ "$(mdev_list --domain vm1 | grep -c .)" = "$1" ]; }
 
@@ -56,7 +64,7 @@ idxdd_ready() { # active means READY=1 for Type=notify; STATUS= is set with it
 		[ -n "$(systemctl show -P StatusText idxdd.service)" ]
 }
 
-export -f vm1_count_is wait_for mdev_list in_sysfs journal_has no_failed_units idxdd_ready
+export -f not_made existed_at vm1_count_is wait_for mdev_list in_sysfs journal_has no_failed_units idxdd_ready
 check "systemd is PID 1" sh -c 'readlink /proc/1/exe | grep -q "/systemd$"'
 check "multi-user.target reached, no failed unit" bash -c \
 	'systemctl is-active -q multi-user.target && no_failed_units'
@@ -140,15 +148,20 @@ if [ "$boot" = 1 ]; then
 	check "modprobe -r idxd_mdev (mdevs removed by hand first)" modprobe -r idxd_mdev
 	check "modprobe idxd_mdev: udev starts idxdd.service for the new parents" bash -c \
 		'modprobe idxd_mdev && wait_for 90 idxdd_ready'
-	# shellcheck disable=SC2046 # a list of UUIDs
-	check "idxdd brought back every autostart and policy mdev, same UUIDs" \
-		wait_for 60 in_sysfs $(echo "$before" | grep -v -x "$busy")
+	check "idxdd brought back the autostart mdev made with idxdctl, same UUID" wait_for 60 in_sysfs "$auto"
+	# Policy mdevs for domains libvirt does not know (this guest defines none)
+	# are refused while libvirtd runs; at boot they are made before it starts.
+	policy=$(printf '%s\n' $vm1_after $vm2 | sort)
+	# shellcheck disable=SC2086 # a list of UUIDs
+	check "policy mdevs of domains libvirt does not know: listed, not made while libvirtd runs" \
+		wait_for 30 not_made $policy
 
 	# -- what boot 2 must find ---------------------------------------------------------
-	wait_for 30 bash -c "[ -z \"\$(idxdctl --json list | grep -E '\"state\": \"(creating|removing)\"')\" ]"
-	mdev_list -s >"$state/boot1.list"
+	mdev_list >"$state/boot1.uuids"
 	ls /var/lib/idxdd/mdevs | sort >"$state/boot1.definitions"
-	echo "# boot 1 leaves: $(tr '\n' ' ' <"$state/boot1.list")"
+	printf '%s\n' $policy "$auto" | sort >"$state/boot1.autostart"
+	echo "$defined" >"$state/boot1.defined"
+	echo "# boot 1 leaves: $(mdev_list -s | tr '\n' ' ')"
 	# Bad input at boot 2: a broken idxdd.json.
 	printf '{ "log_level": ' >/etc/idxdd/idxdd.json
 	finish
@@ -159,11 +172,13 @@ check "a broken /etc/idxdd/idxdd.json is named in the journal with line and colu
 	journal_has 'idxdd\.json:[0-9]+:[0-9]+'
 check "every persistent definition is still stored" \
 	test "$(ls /var/lib/idxdd/mdevs | sort)" = "$(cat "$state/boot1.definitions")"
-check "the same mdevs, with the same UUIDs and states, as boot 1 left" \
-	wait_for 60 bash -c "[ \"\$(mdev_list -s)\" = \"\$(cat $state/boot1.list)\" ]"
+check "idxdd lists the same UUIDs as boot 1 left" test "$(mdev_list)" = "$(cat "$state/boot1.uuids")"
+# shellcheck disable=SC2046 # a list of UUIDs
+check "the autostart and policy mdevs are back in sysfs, same UUIDs" in_sysfs $(cat "$state/boot1.autostart")
+check "the definition without autostart is listed as defined, not made" bash -c \
+	"mdev_list -s | grep -qx '$(cat "$state/boot1.defined") defined' && [ ! -e /sys/bus/mdev/devices/$(cat "$state/boot1.defined") ]"
+check "they were there when libvirtd.service started" existed_at libvirtd $(cat "$state/boot1.autostart")
 echo "# boot 2 has: $(mdev_list -s | tr '\n' ' ')"
-# shellcheck disable=SC2046
-check "and they are in sysfs" in_sysfs $(mdev_list -s | awk '$2 == "active"' | cut -d' ' -f1)
 
 # Bad input: the group is gone. idxdd still starts; only root may change.
 groupdel idxd

@@ -10,7 +10,11 @@ not_ok() {
 	return 0
 }
 check() { # check NAME COMMAND...: ok when COMMAND succeeds; its output on failure
-	local name=$1 out
+	local name=$1 out start=$SECONDS
 	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
+	if out=$("$@" 2>&1); then
+		ok "$name ($((SECONDS - start)) s)"
+	else
+		not_ok "$name ($((SECONDS - start)) s)" "$out"
+	fi
 }
