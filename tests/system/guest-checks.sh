@@ -144,6 +144,9 @@ if [ "$boot" = 1 ]; then
 	before=$(ls /sys/bus/mdev/devices | sort)
 	check "systemctl stop idxdd" systemctl stop idxdd.service
 	check "systemctl stop leaves every mdev in place" test "$(ls /sys/bus/mdev/devices | sort)" = "$before"
+	check "a D-Bus call starts idxdd again (D-Bus activation through the unit)" bash -c \
+		'idxdctl status >/dev/null && systemctl is-active -q idxdd.service'
+	check "systemctl stop idxdd, again" systemctl stop idxdd.service
 	for dev in /sys/bus/mdev/devices/*; do echo 1 >"$dev/remove"; done
 	check "modprobe -r idxd_mdev (mdevs removed by hand first)" modprobe -r idxd_mdev
 	check "modprobe idxd_mdev: udev starts idxdd.service for the new parents" bash -c \
@@ -159,24 +162,29 @@ if [ "$boot" = 1 ]; then
 	# -- what boot 2 must find ---------------------------------------------------------
 	mdev_list >"$state/boot1.uuids"
 	ls /var/lib/idxdd/mdevs | sort >"$state/boot1.definitions"
-	printf '%s\n' $policy "$auto" | sort >"$state/boot1.autostart"
-	echo "$defined" >"$state/boot1.defined"
+	# Boot 2 has no policy (below): the definitions alone bring back the
+	# autostart ones; vm2's assignment is not autostart.
+	printf '%s\n' $vm1_after "$auto" | sort >"$state/boot1.autostart"
+	printf '%s\n' "$defined" $vm2 | sort >"$state/boot1.defined"
 	echo "# boot 1 leaves: $(mdev_list -s | tr '\n' ' ')"
-	# Bad input at boot 2: a broken idxdd.json.
+	# Bad input at boot 2: a broken idxdd.json and a broken policy file.
 	printf '{ "log_level": ' >/etc/idxdd/idxdd.json
+	printf '{ "pools": [ { "name": ' >/etc/idxdd/policy.d/30-broken.json
 	finish
 fi
 
 # -- boot 2: the same disk again ---------------------------------------------------------
 check "a broken /etc/idxdd/idxdd.json is named in the journal with line and column" \
 	journal_has 'idxdd\.json:[0-9]+:[0-9]+'
+check "a broken policy file at boot: named in the journal, idxdd runs without a policy" \
+	journal_has '30-broken\.json:[0-9]+:[0-9]+: .*running without a policy'
 check "every persistent definition is still stored" \
 	test "$(ls /var/lib/idxdd/mdevs | sort)" = "$(cat "$state/boot1.definitions")"
 check "idxdd lists the same UUIDs as boot 1 left" test "$(mdev_list)" = "$(cat "$state/boot1.uuids")"
 # shellcheck disable=SC2046 # a list of UUIDs
 check "the autostart and policy mdevs are back in sysfs, same UUIDs" in_sysfs $(cat "$state/boot1.autostart")
-check "the definition without autostart is listed as defined, not made" bash -c \
-	"mdev_list -s | grep -qx '$(cat "$state/boot1.defined") defined' && [ ! -e /sys/bus/mdev/devices/$(cat "$state/boot1.defined") ]"
+check "the definitions without autostart are listed as defined, not made" \
+	not_made $(cat "$state/boot1.defined")
 check "they were there when libvirtd.service started" existed_at libvirtd $(cat "$state/boot1.autostart")
 echo "# boot 2 has: $(mdev_list -s | tr '\n' ' ')"
 
