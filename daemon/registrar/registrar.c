@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "macro.h"
+#include "registrar.h"
+
+struct Registrar {
+        IdxdLibvirt *libvirt;
+        char *uri;
+        char *last_error;               /* logged once, not at every retry */
+        const RegistrarEvents *events;
+        void *userdata;
+};
+
+static void on_state_changed(IdxdLibvirt *l, IdxdLibvirtState state, const char *message, void *userdata) {
+        Registrar *r = userdata;
+
+        if (state == IDXD_LIBVIRT_CONNECTED) {
+                log_info("Connected to libvirt at %s", r->uri);
+                r->last_error = mfree(r->last_error);
+                return;
+        }
+        /* Retries repeat the same failure: say it once. */
+        if (!message || (r->last_error && strcmp(r->last_error, message) == 0))
+                return;
+        log_warning("libvirt at %s: %s", r->uri, message);
+        free(r->last_error);
+        r->last_error = strdup(message);
+}
+
+static void on_registration_changed(IdxdLibvirt *l, const IdxdUuid *uuid, const char *domain,
+                                    IdxdRegistration state, const char *message, void *userdata) {
+        char s[IDXD_UUID_STRING_MAX];
+
+        if (state == IDXD_REGISTRATION_FAILED)
+                log_warning("mdev %s not registered with domain %s: %s", idxd_uuid_format(uuid, s),
+                            strempty(domain), strempty(message));
+        else
+                log_debug("mdev %s: registration with domain %s %s", idxd_uuid_format(uuid, s),
+                          strempty(domain), idxd_registration_to_string(state));
+}
+
+static void on_domain_event(IdxdLibvirt *l, const char *domain, IdxdDomainEvent event, void *userdata) {
+        Registrar *r = userdata;
+
+        log_debug("Domain %s %s", domain, idxd_domain_event_to_string(event));
+        if (event == IDXD_DOMAIN_UNDEFINED && r->events && r->events->domain_undefined)
+                r->events->domain_undefined(domain, r->userdata);
+}
+
+static const IdxdLibvirtCallbacks registrar_callbacks = {
+        .registration_changed = on_registration_changed,
+        .domain_event = on_domain_event,
+        .state_changed = on_state_changed,
+};
+
+int registrar_new(sd_event *event, const char *uri, const RegistrarEvents *events, void *userdata,
+                  Registrar **ret) {
+        Registrar *r;
+        int k;
+
+        *ret = NULL;
+        if (strcmp(uri, "none") == 0)
+                return 0;
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->events = events;
+        r->userdata = userdata;
+        r->uri = strdup(uri);
+        if (!r->uri) {
+                registrar_free(r);
+                return -ENOMEM;
+        }
+        /* The registrar connects on its own thread; nothing here waits for libvirt. */
+        k = idxd_libvirt_new(event, uri, &registrar_callbacks, r, &r->libvirt);
+        if (k < 0) {
+                registrar_free(r);
+                return k;
+        }
+        *ret = r;
+        return 0;
+}
+
+Registrar *registrar_free(Registrar *r) {
+        if (!r)
+                return NULL;
+        idxd_libvirt_free(r->libvirt);
+        free(r->uri);
+        free(r->last_error);
+        free(r);
+        return NULL;
+}
+
+void registrar_register(Registrar *r, const IdxdUuid *uuid, const char *domain, bool live) {
+        char s[IDXD_UUID_STRING_MAX];
+        int k;
+
+        if (!r)
+                return;
+        k = idxd_libvirt_register(r->libvirt, uuid, domain, live);
+        if (k < 0)
+                log_warning_errno(k, "Cannot register mdev %s with domain %s", idxd_uuid_format(uuid, s), domain);
+}
+
+void registrar_unregister(Registrar *r, const IdxdUuid *uuid) {
+        char s[IDXD_UUID_STRING_MAX];
+        int k;
+
+        if (!r)
+                return;
+        k = idxd_libvirt_unregister(r->libvirt, uuid);
+        if (k < 0)
+                log_warning_errno(k, "Cannot unregister mdev %s from libvirt", idxd_uuid_format(uuid, s));
+}
+
+void registrar_check_domain(Registrar *r, const char *domain, uint64_t timeout_usec,
+                            IdxdLibvirtCheckCallback callback, void *userdata) {
+        int k = r ? idxd_libvirt_check_domain(r->libvirt, domain, timeout_usec, callback, userdata) : -ENOTCONN;
+
+        if (k < 0) {
+                /* Not asked: the caller goes ahead, as when libvirt is away. */
+                if (r)
+                        log_warning_errno(k, "Cannot ask libvirt about domain %s", domain);
+                callback(NULL, domain, -ENOTCONN, NULL, userdata);
+        }
+}
+
+char *registrar_describe(Registrar *r) {
+        char *s;
+
+        if (!r || asprintf(&s, "%s %s", idxd_libvirt_get_uri(r->libvirt),
+                           idxd_libvirt_state_to_string(idxd_libvirt_get_state(r->libvirt))) < 0)
+                return NULL;
+        return s;
+}
+
+unsigned registrar_pending(Registrar *r) {
+        return r ? idxd_libvirt_get_pending(r->libvirt) : 0;
+}
+
+const char *registrar_registration(Registrar *r, const IdxdUuid *uuid, bool has_domain) {
+        if (!r)
+                return NULL;
+        return idxd_registration_to_string(has_domain ? idxd_libvirt_get_registration(r->libvirt, uuid, NULL) :
+                                           IDXD_REGISTRATION_NONE);
+}
