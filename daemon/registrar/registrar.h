@@ -21,7 +21,14 @@ typedef struct RegistrarEvents {
         void (*domain_undefined)(const char *domain, void *userdata);
 } RegistrarEvents;
 
-/* uri "none" = off: *ret = NULL, returns 0. */
+/* Where the registrar module is loaded from: $IDXDD_LIBVIRT_REGISTRAR, else the installed one. */
+const char *registrar_module_path(void);
+
+/*
+ * uri "none" = off: *ret = NULL. A registrar module that cannot be loaded,
+ * or a registrar that cannot start, is logged and also leaves *ret NULL:
+ * the daemon runs without libvirt. Fails only when out of memory.
+ */
 int registrar_new(sd_event *event, const char *uri, const RegistrarEvents *events, void *userdata,
                   Registrar **ret);
 Registrar *registrar_free(Registrar *r);

@@ -352,7 +352,15 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         g_autofree char *cmdline = g_strjoinv(" ", (char **) argv->pdata);
         g_test_message("starting %s", cmdline);
         /* Its log goes to the test's stderr, which meson shows for a failed test. */
-        h->daemon_pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, -1, -1);
+        int log_fd = -1;
+        if (h->daemon_log) {
+                log_fd = open(h->daemon_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                if (log_fd < 0)
+                        g_error("opening %s: %s", h->daemon_log, g_strerror(errno));
+        }
+        h->daemon_pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, -1, log_fd);
+        if (log_fd >= 0)
+                close(log_fd);
         h->daemon_starts++;
 
         gboolean ready = FALSE;
@@ -385,6 +393,16 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         }
 }
 
+char *harness_daemon_log(Harness *h) {
+        g_autoptr(GError) error = NULL;
+        char *text = NULL;
+
+        g_assert_nonnull(h->daemon_log);
+        if (!g_file_get_contents(h->daemon_log, &text, NULL, &error))
+                g_error("reading %s: %s", h->daemon_log, error->message);
+        return text;
+}
+
 gboolean harness_daemon_running(Harness *h) {
         int status;
         return h->daemon_pid > 0 && waitpid(h->daemon_pid, &status, WNOHANG) == 0;
@@ -396,10 +414,13 @@ void harness_stop_daemon(Harness *h) {
         stop_child(h->daemon_pid, SIGTERM, &status);
         h->daemon_pid = 0;
         /* Sanitizer reports (leaks, UB, overflows) end the daemon with a non-zero status. */
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                g_error("idxdd did not exit cleanly on SIGTERM (%s %d); its output is above",
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                g_autofree char *log = h->daemon_log ? harness_daemon_log(h) : NULL;
+                g_error("idxdd did not exit cleanly on SIGTERM (%s %d); its output is %s%s",
                         WIFEXITED(status) ? "exit code" : "signal",
-                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                        log ? "here:\n" : "above", log ? log : "");
+        }
 }
 
 void harness_kill_daemon(Harness *h) {
