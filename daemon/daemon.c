@@ -170,6 +170,7 @@ static int daemon_load_config(Daemon *d, const DaemonConfig *config, IdxdConfig 
         if (c->log_level == IDXD_LOG_DEBUG)
                 log_debug_enabled = 1;
         d->settings.ims_reserve = c->ims_reserve;
+        d->settings.creates_in_flight = config->creates_in_flight ?: c->creates_in_flight;
         d->settings.on_domain_undefined = c->on_domain_undefined;
 
         /* The file's state_dir when it names one, else systemd's, else the default. */

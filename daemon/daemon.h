@@ -26,6 +26,7 @@ typedef struct DaemonConfig {
         const char *config_dir;         /* NULL = IDXD_DEFAULT_CONFIG_DIR: idxdd.json and policy.d/ */
         const char *policy_dir;         /* NULL = the config's policy_dir, else <config_dir>/policy.d */
         uint64_t create_timeout_usec;   /* 0 = default */
+        unsigned creates_in_flight;     /* 0 = the config's creates_in_flight */
 } DaemonConfig;
 
 typedef struct Daemon {

@@ -217,6 +217,9 @@ void harness_free(Harness *h) {
         g_free(h);
 }
 
+/* Creates in flight per queue for the daemon under test (docs/testing.md). */
+#define HARNESS_CREATES_IN_FLIGHT "4"
+
 static int notify_socket_open(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -345,6 +348,8 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         env = g_environ_setenv(env, "IDXDD_STATE_DIR", h->state_dir, TRUE);
         env = g_environ_setenv(env, "IDXDD_POLICY_DIR", h->policy_dir, TRUE);
         env = g_environ_setenv(env, "IDXDD_LIBVIRT_URI", h->libvirt_uri, TRUE);
+        /* umockdev's netlink holds ten datagrams per listener: a harness limit, not the product's. */
+        env = g_environ_setenv(env, "IDXDD_CREATES_IN_FLIGHT", HARNESS_CREATES_IN_FLIGHT, FALSE);
         env = g_environ_unsetenv(env, "WATCHDOG_USEC");
         env = g_environ_unsetenv(env, "WATCHDOG_PID");
 
