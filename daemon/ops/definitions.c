@@ -399,20 +399,30 @@ static void definitions_register_all(Ops *o) {
         }
 }
 
+/* Unknown mdevs named one by one at start; the rest are counted (all of them with --debug). */
+#define RECONCILE_UNKNOWN_NAMED 10
+
 void definitions_reconcile(Ops *o) {
         size_t adopted = 0, unknown = 0;
 
         for (size_t i = 0; i < o->model->n_mdevs; i++) {
                 const Mdev *mdev = o->model->mdevs[i];
 
-                if (definitions_find(o, &mdev->uuid))
+                if (definitions_find(o, &mdev->uuid)) {
                         adopted++;
-                else {
-                        unknown++;
+                        continue;
+                }
+                /* A host with thousands made by another tool gets a few names, not thousands of lines. */
+                if (++unknown <= RECONCILE_UNKNOWN_NAMED)
                         log_info("mdev %s on parent %s (type %s) has no definition: kept, not managed",
                                  mdev->uuid_string, strempty(mdev->parent), strempty(mdev->type));
-                }
+                else
+                        log_debug("mdev %s on parent %s (type %s) has no definition: kept, not managed",
+                                  mdev->uuid_string, strempty(mdev->parent), strempty(mdev->type));
         }
+        if (unknown > RECONCILE_UNKNOWN_NAMED)
+                log_info("%zu more mdevs have no definition: kept, not managed (idxdctl list shows them)",
+                         unknown - RECONCILE_UNKNOWN_NAMED);
         log_info("Reconciled: %zu definitions, %zu adopted mdevs, %zu unknown mdevs",
                  o->definitions.n, adopted, unknown);
         definitions_register_all(o);
