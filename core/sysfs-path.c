@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "sysfs-path.h"
 
 bool sysfs_name_is_valid(const char *name) {
@@ -62,6 +63,53 @@ int vfio_group_path(const char *dev_root, int group, char **ret) {
         if (!dev_root || !*dev_root || group < 0)
                 return -EINVAL;
         return asprintf(ret, "%s/vfio/%d", dev_root, group) < 0 ? -ENOMEM : 0;
+}
+
+int sysfs_resolve_link(const char *dir, const char *target, char **ret) {
+        _cleanup_free_ char *joined = NULL;
+        char *out, *w;
+        const char *p;
+
+        if (!dir || dir[0] != '/' || !target || !*target)
+                return -EINVAL;
+        if (target[0] == '/')
+                joined = strdup(target);
+        else if (asprintf(&joined, "%s/%s", dir, target) < 0)
+                joined = NULL;
+        if (!joined)
+                return -ENOMEM;
+
+        /* Element by element into out; ".." takes the last one off, the root stays. */
+        out = malloc(strlen(joined) + 2);
+        if (!out)
+                return -ENOMEM;
+        w = out;
+        for (p = joined; *p;) {
+                size_t n;
+
+                while (*p == '/')
+                        p++;
+                n = strcspn(p, "/");
+                if (n == 0 || (n == 1 && p[0] == '.')) {
+                        p += n;
+                        continue;
+                }
+                if (n == 2 && p[0] == '.' && p[1] == '.') {
+                        while (w > out && *--w != '/')
+                                ;
+                        p += n;
+                        continue;
+                }
+                *w++ = '/';
+                memcpy(w, p, n);
+                w += n;
+                p += n;
+        }
+        if (w == out)
+                *w++ = '/';
+        *w = '\0';
+        *ret = out;
+        return 0;
 }
 
 void strv_free(char **l) {

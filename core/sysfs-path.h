@@ -21,5 +21,13 @@ int sysfs_mdev_remove_path(const char *root, const IdxdUuid *uuid, char **ret);
 /* <dev_root>/vfio/<group> */
 int vfio_group_path(const char *dev_root, int group, char **ret);
 
+/*
+ * Where a symlink in directory dir with this target points, resolved
+ * lexically ("." and ".." folded, no file system access): what realpath()
+ * gives for sysfs's links, whose directories are never links themselves,
+ * without a readlink() per path element. -EINVAL for a relative dir.
+ */
+int sysfs_resolve_link(const char *dir, const char *target, char **ret);
+
 /* Frees a NULL-terminated array of strings. */
 void strv_free(char **l);

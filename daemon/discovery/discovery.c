@@ -52,6 +52,16 @@ static char *read_optional_string(const char *syspath, const char *attr) {
         return s;
 }
 
+/* The last element of a link's target, or NULL. */
+static char *read_optional_link_name(const char *syspath, const char *attr) {
+        _cleanup_free_ char *path = NULL;
+        char *s = NULL;
+
+        if (sysfs_attr_path(syspath, attr, &path) < 0 || sysfs_read_link_name(path, &s) < 0)
+                return NULL;
+        return s;
+}
+
 typedef struct TypeBuffer {
         MdevTypeInfo *infos;
         char **ids;
@@ -166,17 +176,25 @@ static void refresh_parent_of(Discovery *d, const char *parent) {
                 (void) discovery_refresh_parent(d, p->syspath);
 }
 
-int discovery_read_mdev(Discovery *d, const char *syspath, const char *type_property) {
-        _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL;
-        _cleanup_free_ char *link_path = NULL, *group_path = NULL, *ims = NULL, *wq = NULL;
+/*
+ * Reads an mdev into the model. Its type is the mdev_type link, else
+ * type_property, else (ask_udev) the MDEV_TYPE udev keeps: a udev_device is
+ * built only for an mdev without the link, never for each of 10,000.
+ */
+static int read_mdev(Discovery *d, const char *syspath, const char *type_property, bool ask_udev) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL, *ims = NULL, *wq = NULL;
         MdevUevent u = { .syspath = syspath, .mdev_type_property = type_property };
         MdevInfo info;
         int r;
 
-        if (sysfs_attr_path(syspath, "mdev_type", &link_path) >= 0)
-                (void) sysfs_read_link_name(link_path, &type_link);
-        if (sysfs_attr_path(syspath, "iommu_group", &group_path) >= 0)
-                (void) sysfs_read_link_name(group_path, &group_link);
+        type_link = read_optional_link_name(syspath, "mdev_type");
+        if (!type_link && !type_property && ask_udev) {
+                dev = udev_device_new_from_syspath(d->udev, syspath);
+                if (dev)
+                        u.mdev_type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
+        }
+        group_link = read_optional_link_name(syspath, "iommu_group");
         ims = read_optional_string(syspath, "ims_vectors");
         wq = read_optional_string(syspath, "wq");
 
@@ -192,6 +210,10 @@ int discovery_read_mdev(Discovery *d, const char *syspath, const char *type_prop
         if (r > 0)
                 refresh_parent_of(d, parent);
         return r;
+}
+
+int discovery_read_mdev(Discovery *d, const char *syspath, const char *type_property) {
+        return read_mdev(d, syspath, type_property, false);
 }
 
 int discovery_mdev_gone(Discovery *d, const IdxdUuid *uuid) {
@@ -349,15 +371,21 @@ static int for_each_linked_device(Discovery *d, const char *path, LinkedDeviceFu
                 return -errno;
 
         while ((errno = 0, de = readdir(dir))) {
-                _cleanup_free_ char *link = NULL, *syspath = NULL;
+                _cleanup_free_ char *link = NULL, *target = NULL, *syspath = NULL;
+                int r;
 
                 if (de->d_name[0] == '.')
                         continue;
                 if (asprintf(&link, "%s/%s", path, de->d_name) < 0)
                         return -ENOMEM;
-                syspath = realpath(link, NULL);
-                if (!syspath)
+                /* One readlink(); realpath() would make one per path element (nine here). */
+                r = sysfs_read_link(link, &target);
+                if (r == -EINVAL)       /* a directory, not a link */
+                        syspath = TAKE_PTR(link);
+                else if (r < 0)
                         continue;       /* gone since the listing */
+                else if (sysfs_resolve_link(path, target, &syspath) < 0)
+                        return -ENOMEM;
                 (void) func(d, syspath);
         }
         return errno > 0 ? -errno : 0;
@@ -410,24 +438,8 @@ static int enumerate_parents(Discovery *d) {
         return enumerate_all_parents(d);
 }
 
-static bool has_link(const char *syspath, const char *attr) {
-        _cleanup_free_ char *path = NULL;
-        struct stat st;
-
-        return sysfs_attr_path(syspath, attr, &path) >= 0 && lstat(path, &st) >= 0 && S_ISLNK(st.st_mode);
-}
-
 static int read_listed_mdev(Discovery *d, const char *syspath) {
-        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
-        const char *type_property = NULL;
-
-        /* MDEV_TYPE only stands in for a missing mdev_type link: no udev_device for every mdev. */
-        if (!has_link(syspath, "mdev_type")) {
-                dev = udev_device_new_from_syspath(d->udev, syspath);
-                if (dev)
-                        type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
-        }
-        return discovery_read_mdev(d, syspath, type_property);
+        return read_mdev(d, syspath, NULL, true);
 }
 
 /* The directories are libudev's, not --sysfs-root, so syspaths are the ones uevents carry. */

@@ -101,9 +101,8 @@ int sysfs_write_string(const char *path, const char *value) {
         return 0;
 }
 
-int sysfs_read_link_name(const char *path, char **ret) {
+int sysfs_read_link(const char *path, char **ret) {
         char target[PATH_MAX];
-        const char *name;
         ssize_t n;
         char *s;
 
@@ -111,7 +110,22 @@ int sysfs_read_link_name(const char *path, char **ret) {
         if (n < 0)
                 return -errno;
         target[n] = '\0';
+        s = strdup(target);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
 
+int sysfs_read_link_name(const char *path, char **ret) {
+        _cleanup_free_ char *target = NULL;
+        const char *name;
+        char *s;
+        int r;
+
+        r = sysfs_read_link(path, &target);
+        if (r < 0)
+                return r;
         name = strrchr(target, '/');
         name = name ? name + 1 : target;
         if (!*name)
