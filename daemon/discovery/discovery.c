@@ -43,21 +43,12 @@ static bool read_optional_unsigned(const char *syspath, const char *attr, unsign
         return sysfs_attr_path(syspath, attr, &path) >= 0 && sysfs_read_unsigned(path, ret) >= 0;
 }
 
-static char *read_optional_string(const char *syspath, const char *attr) {
+/* <syspath>/<attr> read with reader (an attribute's text, a link's last element), or NULL. */
+static char *read_optional(const char *syspath, const char *attr, int (*reader)(const char *path, char **ret)) {
         _cleanup_free_ char *path = NULL;
         char *s = NULL;
 
-        if (sysfs_attr_path(syspath, attr, &path) < 0 || sysfs_read_string(path, &s) < 0)
-                return NULL;
-        return s;
-}
-
-/* The last element of a link's target, or NULL. */
-static char *read_optional_link_name(const char *syspath, const char *attr) {
-        _cleanup_free_ char *path = NULL;
-        char *s = NULL;
-
-        if (sysfs_attr_path(syspath, attr, &path) < 0 || sysfs_read_link_name(path, &s) < 0)
+        if (sysfs_attr_path(syspath, attr, &path) < 0 || reader(path, &s) < 0)
                 return NULL;
         return s;
 }
@@ -188,15 +179,15 @@ static int read_mdev(Discovery *d, const char *syspath, const char *type_propert
         MdevInfo info;
         int r;
 
-        type_link = read_optional_link_name(syspath, "mdev_type");
+        type_link = read_optional(syspath, "mdev_type", sysfs_read_link_name);
         if (!type_link && !type_property && ask_udev) {
                 dev = udev_device_new_from_syspath(d->udev, syspath);
                 if (dev)
                         u.mdev_type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
         }
-        group_link = read_optional_link_name(syspath, "iommu_group");
-        ims = read_optional_string(syspath, "ims_vectors");
-        wq = read_optional_string(syspath, "wq");
+        group_link = read_optional(syspath, "iommu_group", sysfs_read_link_name);
+        ims = read_optional(syspath, "ims_vectors", sysfs_read_string);
+        wq = read_optional(syspath, "wq", sysfs_read_string);
 
         u.mdev_type_link = type_link;
         u.iommu_group_link = group_link;
