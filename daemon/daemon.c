@@ -316,7 +316,7 @@ static int setup_event_loop(Daemon *d) {
         return 0;
 }
 
-/* Startup order: event loop, udev monitor, libvirt registrar, bus objects, name, enumeration, READY, loop. */
+/* Startup order: event loop, libvirt registrar, udev monitor, bus objects, name, enumeration, READY, loop. */
 int daemon_run(Daemon *d) {
         int r;
 
@@ -324,17 +324,21 @@ int daemon_run(Daemon *d) {
         if (r < 0)
                 return r;
 
+        /*
+         * The registrar first: loading libvirt takes a while, and uevents that
+         * arrive meanwhile would wait unread in the monitor. It connects on its
+         * own thread; nothing here waits for libvirt.
+         */
+        r = registrar_new(d->event, d->libvirt_uri, &daemon_registrar_events, d, &d->registrar);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the libvirt registrar");
+
         r = discovery_new(d->event, d->model, &d->discovery);
         if (r < 0)
                 return log_error_errno(r, "Cannot create a udev context");
         r = discovery_start_monitor(d->discovery);
         if (r < 0)
                 return log_error_errno(r, "Cannot listen for uevents");
-
-        /* The registrar connects on its own thread; nothing here waits for libvirt. */
-        r = registrar_new(d->event, d->libvirt_uri, &daemon_registrar_events, d, &d->registrar);
-        if (r < 0)
-                return log_error_errno(r, "Cannot start the libvirt registrar");
 
         r = ops_new(d->event, d->model, d->discovery, d->registrar, &d->settings, &daemon_ops_events, d, &d->ops);
         if (r < 0)
