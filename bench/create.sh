@@ -6,6 +6,10 @@
 #   idxdctl  one `idxdctl create --parent PARENT --type TYPE --uuid UUID` per mdev
 #   batch    one `idxdctl create --type dsa-1swq-v1 --count N` (CreateMdevs)
 #   dbus     one `busctl call ... CreateMdevs` with N requests, explicit parents and UUIDs
+# A way may carry a parallelism, WAY:K:
+#   raw:K    K shell writers per parent at once (the floor at idxdd's parallelism)
+#   batch:K, dbus:K  idxdd restarted with --creates-in-flight=K first
+# (plain batch and dbus run with idxdd's default, raw with one writer).
 # udevd and idxdd run throughout (for every way alike), so each create costs
 # the same kernel and udev work; "returned" is until the command(s) came
 # back, "settled" until udev's queue is empty and idxdd knows all N.
@@ -45,6 +49,34 @@ create_idxdctl() {
 	return $rc
 }
 
+# split_writers FILE K: FILE.wW for each of K writers per parent (untimed). Writer W
+# gets lines W, W + n, ... (n = K * parents), on the parent raw_create uses for them.
+split_writers() {
+	awk -v n=$(($2 * ${#parents[@]})) -v f="$1" '{ print > (f ".w" ((NR - 1) % n)) }' "$1"
+}
+
+# raw_parallel FILE K: K writers per parent at once, each writing its share of FILE in turn.
+raw_parallel() {
+	local k=$2 w pids=() rc=0
+	for ((w = 0; w < k * ${#parents[@]}; w++)); do
+		(
+			p=${parents[$((w % ${#parents[@]}))]}
+			while read -r u; do
+				echo "$u" >"/sys/class/mdev_bus/$p/mdev_supported_types/$type/create" || exit 1
+			done <"$1.w$w"
+		) &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do wait "$w" || rc=1; done
+	return $rc
+}
+
+# restart_idxdd K: idxdd again, with K creates in flight per queue ("" = its default).
+restart_idxdd() {
+	stop_idxdd
+	start_idxdd ${1:+--creates-in-flight=$1} || bail "idxdd did not start again"
+}
+
 create_batch() { "$idxdctl" create --type dsa-1swq-v1 --count "$n" >"$work/batch.out"; }
 
 create_dbus() {
@@ -59,17 +91,25 @@ create_dbus() {
 
 declare -A ret set got
 tag=10
+in_flight=
 for way in $ways; do
 	echo "## $way: $n creates"
 	tag=$((tag + 1))
 	make_uuids "$work/uuids-$way" "$n" "$tag"
+	k=${way#*:}
+	[ "$k" = "$way" ] && k=
+	case ${way%%:*} in
+	batch|dbus) [ "$k" = "$in_flight" ] || { restart_idxdd "$k"; in_flight=$k; } ;;
+	raw) [ -n "$k" ] && split_writers "$work/uuids-$way" "$k" ;;
+	esac
 	t0=$(now_us)
 	case $way in
 	raw) raw_create "$work/uuids-$way" ;;
+	raw:*) raw_parallel "$work/uuids-$way" "$k" ;;
 	mdevctl) create_mdevctl "$work/uuids-$way" ;;
 	idxdctl) create_idxdctl "$work/uuids-$way" ;;
-	batch) create_batch ;;
-	dbus) create_dbus "$work/uuids-$way" ;;
+	batch|batch:*) create_batch ;;
+	dbus|dbus:*) create_dbus "$work/uuids-$way" ;;
 	*) bail "unknown way $way" ;;
 	esac
 	rc=$?
@@ -82,7 +122,7 @@ for way in $ways; do
 		ok "$way: $n mdevs, returned after $(ms "${ret[$way]}") ms, settled after $(ms "${set[$way]}") ms"
 	else
 		echo "not ok - $way: exit status $rc, $(sysfs_mdevs) mdevs in sysfs, idxdd knows $(idxdd_mdevs)"
-		[ "$way" = batch ] && tail -5 "$work/batch.out"
+		[ "${way%%:*}" = batch ] && tail -5 "$work/batch.out"
 	fi
 	for p in "${parents[@]}"; do
 		echo "  $p: $(ls "/sys/class/mdev_bus/$p/mdev_supported_types/$type/devices" | wc -l) mdevs"
@@ -98,12 +138,16 @@ echo "RESULTS create: $n mdevs over ${#parents[@]} parents (wall time, guest und
 row "way" "command" "returned (ms)" "per mdev (ms)" "settled (ms)" "mdevs made" "returned vs raw" "mdevctl start / this"
 row "---" "---" "---:" "---:" "---:" "---:" "---:" "---:"
 for way in $ways; do
+	k=${way#*:}
 	case $way in
 	raw) cmd="\`echo UUID > .../create\` ×$n" ;;
+	raw:*) cmd="\`echo UUID > .../create\` ×$n, $k writers per parent" ;;
 	mdevctl) cmd="\`mdevctl start -p P -t T -u UUID\` ×$n" ;;
 	idxdctl) cmd="\`idxdctl create --parent P --type T --uuid UUID\` ×$n" ;;
 	batch) cmd="\`idxdctl create --type dsa-1swq-v1 --count $n\`" ;;
+	batch:*) cmd="\`idxdctl create --type dsa-1swq-v1 --count $n\`, $k in flight per parent" ;;
 	dbus) cmd="\`busctl call … CreateMdevs\` ($n requests)" ;;
+	dbus:*) cmd="\`busctl call … CreateMdevs\` ($n requests), $k in flight per parent" ;;
 	esac
 	vs_m=n/a
 	[ -n "${ret[mdevctl]:-}" ] && vs_m=$(ratio "${ret[mdevctl]}" "${ret[$way]}")

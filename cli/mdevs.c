@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The mdevs of a ListMdevs or ListMdevsByFileDescriptor reply, read straight into records. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,4 +260,81 @@ int mdev_record_compare(const void *a, const void *b) {
         if (r != 0)
                 return r;
         return strcmp(strempty(x->uuid), strempty(y->uuid));
+}
+
+/* A JSON string as json-c writes it: \" \\ \b \f \n \r \t, other controls as \u00xx, the rest as is. */
+static void json_write_string(FILE *f, const char *s) {
+        static const char hex[] = "0123456789abcdef";
+
+        fputc('"', f);
+        while (*s) {
+                size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+                                        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+                unsigned char c;
+
+                fwrite(s, 1, run, f);
+                s += run;
+                if (!*s)
+                        break;
+                c = (unsigned char) *s++;
+                switch (c) {
+                case '"':  fputs("\\\"", f); break;
+                case '\\': fputs("\\\\", f); break;
+                case '\b': fputs("\\b", f); break;
+                case '\f': fputs("\\f", f); break;
+                case '\n': fputs("\\n", f); break;
+                case '\r': fputs("\\r", f); break;
+                case '\t': fputs("\\t", f); break;
+                default:
+                        fputs("\\u00", f);
+                        fputc(hex[c >> 4], f);
+                        fputc(hex[c & 0xf], f);
+                }
+        }
+        fputc('"', f);
+}
+
+/* One member of an mdev's object: the separator, the indentation, the key. */
+static void json_write_key(FILE *f, bool first, const char *key) {
+        fputs(first ? "\n      \"" : ",\n      \"", f);
+        fputs(key, f);
+        fputs("\": ", f);
+}
+
+static void json_write_string_member(FILE *f, bool first, const char *key, const char *value) {
+        json_write_key(f, first, key);
+        if (value)
+                json_write_string(f, value);
+        else
+                fputs("null", f);
+}
+
+int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n) {
+        fputs("{\n  \"mdevs\": [", f);
+        for (size_t i = 0; i < n; i++) {
+                const MdevRecord *m = &records[i];
+
+                fputs(i > 0 ? ",\n    {" : "\n    {", f);
+                json_write_string_member(f, true, "uuid", m->uuid);
+                json_write_string_member(f, false, "parent", m->parent);
+                json_write_string_member(f, false, "type", m->type);
+                json_write_string_member(f, false, "state", m->state);
+                json_write_string_member(f, false, "domain", m->domain);
+                json_write_string_member(f, false, "registration", m->registration);
+                json_write_key(f, false, "persistent");
+                fputs(m->persistent ? "true" : "false", f);
+                json_write_key(f, false, "autostart");
+                fputs(m->autostart ? "true" : "false", f);
+                json_write_key(f, false, "ims_vectors");
+                if (m->has_ims_vectors)
+                        fprintf(f, "%" PRIu32, m->ims_vectors);
+                else
+                        fputs("null", f);
+                json_write_string_member(f, false, "wq", m->wq);
+                json_write_string_member(f, false, "reason", m->reason);
+                json_write_string_member(f, false, "path", m->path);
+                fputs("\n    }", f);
+        }
+        fputs("\n  ]\n}\n", f);
+        return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <systemd/sd-bus.h>
 
@@ -43,6 +44,13 @@ int mdev_records_parse_table(char *text, size_t size, MdevRecord **ret, size_t *
  * which the records point into; the caller frees it after them.
  */
 int mdev_records_read_fd(sd_bus_message *reply, char **ret_text, MdevRecord **ret, size_t *ret_n);
+
+/*
+ * Prints {"mdevs": [...]} for idxdctl --json list, record by record, byte for
+ * byte as json-c prints the same tree (pretty, spaced, no slash escapes), in
+ * the key order docs/cli.md gives. Returns 0 or -EIO when f failed.
+ */
+int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n);
 
 /* By parent, then UUID. */
 int mdev_record_compare(const void *a, const void *b);

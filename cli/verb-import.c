@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * idxdctl import --mdevctl [DIR]: mdevctl's persistent mdevs
- * (DIR/<parent>/<uuid>, daemon/mdevctl-import.c) become idxdd definitions
+ * (DIR/<parent>/<uuid>, core/mdevctl-import.c) become idxdd definitions
  * through one CreateMdevs call: persistent, autostart when mdevctl's start
  * is "auto", attributes in order.
  */

@@ -78,61 +78,12 @@ static int print_table(const MdevRecord *mdevs, size_t n) {
         return IDXDCTL_EXIT_OK;
 }
 
-/* A string, or null when the daemon did not send the key. */
-static struct json_object *json_string_or_null(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
-
-/* The keys of "idxdctl --json list", in order; docs/cli.md documents them. */
-static struct json_object *mdev_to_json(const MdevRecord *m) {
-        _cleanup_json_ struct json_object *o = json_object_new_object();
-        struct {
-                const char *key;
-                struct json_object *value;
-        } fields[] = {
-                { "uuid",        json_string_or_null(m->uuid) },
-                { "parent",      json_string_or_null(m->parent) },
-                { "type",        json_string_or_null(m->type) },
-                { "state",       json_string_or_null(m->state) },
-                { "domain",      json_string_or_null(m->domain) },
-                { "registration", json_string_or_null(m->registration) },
-                { "persistent",  json_object_new_boolean(m->persistent) },
-                { "autostart",   json_object_new_boolean(m->autostart) },
-                { "ims_vectors", m->has_ims_vectors ? json_object_new_int64(m->ims_vectors) : NULL },
-                { "wq",          json_string_or_null(m->wq) },
-                { "reason",      json_string_or_null(m->reason) },
-                { "path",        json_string_or_null(m->path) },
-        };
-        bool failed = !o;
-
-        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                /* Fields are added even after a failure, so that each is released once. */
-                if (failed || json_object_object_add(o, fields[i].key, fields[i].value) < 0) {
-                        json_object_put(fields[i].value);
-                        failed = true;
-                }
-        }
-        return failed ? NULL : TAKE_PTR(o);
-}
-
+/* Written as it goes: a json-c tree of 120,000 objects at 10,000 mdevs cost four times the listing. */
 static int print_json(const MdevRecord *mdevs, size_t n) {
-        _cleanup_json_ struct json_object *out = json_object_new_object(), *array = json_object_new_array_ext(n);
-
-        if (!out || !array)
-                return output_oom();
-
-        for (size_t i = 0; i < n; i++) {
-                struct json_object *o = mdev_to_json(&mdevs[i]);
-
-                if (!o || json_object_array_add(array, o) < 0) {
-                        json_object_put(o);
-                        return output_oom();
-                }
+        if (mdev_records_print_json(stdout, mdevs, n) < 0) {
+                fputs("idxdctl: cannot write the list to standard output\n", stderr);
+                return IDXDCTL_EXIT_FAILURE;
         }
-        if (json_object_object_add(out, "mdevs", TAKE_PTR(array)) < 0)
-                return output_oom();
-
-        output_json(out);
         return IDXDCTL_EXIT_OK;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * idxdctl policy check: offline, with the daemon's own parsers (daemon/policy.c,
- * daemon/idxdd-config.c), so the messages are the ones idxdd would log.
+ * idxdctl policy check: offline, with the daemon's own parsers (core/policy.c,
+ * core/idxdd-config.c), so the messages are the ones idxdd would log.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -67,4 +69,12 @@ static inline const char *strempty(const char *s) {
 
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
+}
+
+/* CLOCK_MONOTONIC in microseconds. */
+static inline uint64_t now_monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }

@@ -1,37 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <grp.h>
-#include <libudev.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 
 #include "config.h"
 #include "daemon.h"
-#include "definitions.h"
 #include "idxd-bus.h"
 #include "idxd-errors.h"
 #include "idxdd-config.h"
-#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
-#include "mdev-ops.h"
-#include "policy-apply.h"
-#include "sysfs.h"
+#include "sysfs-path.h"
 
-int log_debug_enabled;
+static int on_status_defer(sd_event_source *s, void *userdata) {
+        Daemon *d = userdata;
 
-/* The model's changes, announced on the bus once startup is done, and fed to pending requests. */
+        (void) sd_notifyf(false, "STATUS=%zu parents, %zu mdevs", d->model->n_parents, d->model->n_mdevs);
+        return 0;
+}
+
+/* STATUS= once per loop iteration in which the model changed (a batch of uevents, a reload). */
+static void status_changed(Daemon *d) {
+        if (!d->ready)
+                return;
+        if (!d->status_defer && sd_event_add_defer(d->event, &d->status_defer, on_status_defer, d) < 0)
+                return;
+        (void) sd_event_source_set_enabled(d->status_defer, SD_EVENT_ONESHOT);
+}
+
+/*
+ * The model's changes, in order: the operations layer first (options of a
+ * new mdev), then the bus (announced once startup is done), then the
+ * requests waiting for them.
+ */
 static void on_parent_added(Model *m, const Parent *p, void *userdata) {
         Daemon *d = userdata;
 
         log_debug("Parent %s added", p->name);
         if (d->ready)
-                bus_manager_emit_parent(d, p, true);
-        definitions_schedule_autostart(d);
-        policy_apply_schedule(d);
+                bus_manager_emit_parent(d->bus, p, true);
+        ops_parent_added(d->ops, p);
+        status_changed(d);
 }
 
 static void on_parent_removed(Model *m, const Parent *p, void *userdata) {
@@ -39,31 +50,29 @@ static void on_parent_removed(Model *m, const Parent *p, void *userdata) {
 
         log_info("Parent %s removed", p->name);
         if (d->ready)
-                bus_manager_emit_parent(d, p, false);
-        mdev_ops_parent_removed(d, p);
-        policy_apply_schedule(d);
+                bus_manager_emit_parent(d->bus, p, false);
+        ops_parent_removed(d->ops, p);
+        status_changed(d);
 }
 
 static void on_mdev_added(Model *m, const Mdev *mdev, void *userdata) {
         Daemon *d = userdata;
 
         log_debug("mdev %s added on parent %s", mdev->uuid_string, mdev->parent);
-        /* The model hands out const; the options belong to this daemon, not to the model's facts. */
-        definitions_apply(d, model_find_mdev(m, &mdev->uuid));
-        mdev_ops_apply_options(d, model_find_mdev(m, &mdev->uuid));
+        ops_mdev_appeared(d->ops, mdev);
         if (d->ready) {
-                bus_mdev_emit_added(d, mdev);
-                bus_manager_emit_mdev(d, mdev, true);
+                bus_mdev_emit_added(d->bus, mdev);
+                bus_manager_emit_mdev(d->bus, mdev, true);
         }
-        mdev_ops_mdev_added(d, mdev);
-        policy_apply_schedule(d);
+        ops_mdev_added(d->ops, mdev);
+        status_changed(d);
 }
 
 static void on_mdev_state_changed(Model *m, const Mdev *mdev, void *userdata) {
         Daemon *d = userdata;
 
         if (d->ready)
-                bus_mdev_emit_state_changed(d, mdev);
+                bus_mdev_emit_state_changed(d->bus, mdev);
 }
 
 static void on_mdev_removed(Model *m, const Mdev *mdev, void *userdata) {
@@ -71,129 +80,12 @@ static void on_mdev_removed(Model *m, const Mdev *mdev, void *userdata) {
 
         log_debug("mdev %s removed", mdev->uuid_string);
         if (d->ready) {
-                bus_manager_emit_mdev(d, mdev, false);
-                bus_mdev_emit_removed(d, mdev);
+                bus_manager_emit_mdev(d->bus, mdev, false);
+                bus_mdev_emit_removed(d->bus, mdev);
         }
-        mdev_ops_mdev_removed(d, mdev);
-        definitions_device_removed(d, mdev);
-        policy_apply_schedule(d);
+        ops_mdev_removed(d->ops, mdev);
+        status_changed(d);
 }
-
-static void on_libvirt_state_changed(IdxdLibvirt *l, IdxdLibvirtState state, const char *message, void *userdata) {
-        Daemon *d = userdata;
-
-        if (state == IDXD_LIBVIRT_CONNECTED) {
-                log_info("Connected to libvirt at %s", d->libvirt_uri);
-                d->libvirt_last_error = mfree(d->libvirt_last_error);
-                return;
-        }
-        /* Retries repeat the same failure: say it once. */
-        if (!message || (d->libvirt_last_error && strcmp(d->libvirt_last_error, message) == 0))
-                return;
-        log_warning("libvirt at %s: %s", d->libvirt_uri, message);
-        free(d->libvirt_last_error);
-        d->libvirt_last_error = strdup(message);
-}
-
-static void on_libvirt_registration_changed(IdxdLibvirt *l, const IdxdUuid *uuid, const char *domain,
-                                            IdxdRegistration state, const char *message, void *userdata) {
-        char s[IDXD_UUID_STRING_MAX];
-
-        if (state == IDXD_REGISTRATION_FAILED)
-                log_warning("mdev %s not registered with domain %s: %s", idxd_uuid_format(uuid, s),
-                            strempty(domain), strempty(message));
-        else
-                log_debug("mdev %s: registration with domain %s %s", idxd_uuid_format(uuid, s),
-                          strempty(domain), idxd_registration_to_string(state));
-}
-
-/* userdata: the domain's name, owned by the callback. */
-static void on_release_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
-        _cleanup_free_ char *domain = userdata;
-        char s[IDXD_UUID_STRING_MAX];
-
-        idxd_uuid_format(uuid, s);
-        if (r >= 0)
-                log_info("Released mdev %s of undefined domain %s", s, domain);
-        else if (r == -EBUSY)
-                log_notice("Keeping an mdev of undefined domain %s: %s", domain, strempty(message));
-        else
-                log_warning("Cannot release mdev %s of undefined domain %s: %s", s, domain,
-                            message ? message : strerror(-r));
-}
-
-static void release_one(Daemon *d, const IdxdUuid *uuid, const char *domain) {
-        char *name = strdup(domain);
-
-        if (!name) {
-                log_error("Cannot release mdevs of domain %s: out of memory", domain);
-                return;
-        }
-        /* Not forced: an mdev in use stays, and the callback says so. */
-        mdev_destroy(d, uuid, false, false, on_release_done, name);
-}
-
-static bool domain_is(const char *a, const char *domain) {
-        return a && strcmp(a, domain) == 0;
-}
-
-/* The domain's mdevs (devices and definitions) at this moment: destroys change both tables. */
-static int domain_mdevs(Daemon *d, const char *domain, IdxdUuid **ret, size_t *ret_n) {
-        _cleanup_free_ IdxdUuid *uuids = NULL;
-        size_t n = 0;
-
-        uuids = calloc(d->n_definitions + d->model->n_mdevs + 1, sizeof(*uuids));
-        if (!uuids)
-                return -ENOMEM;
-        for (size_t i = 0; i < d->n_definitions; i++)
-                if (domain_is(d->definitions[i]->def->domain, domain))
-                        uuids[n++] = d->definitions[i]->def->uuid;
-        for (size_t i = 0; i < d->model->n_mdevs; i++) {
-                const Mdev *mdev = d->model->mdevs[i];
-
-                if (domain_is(mdev->domain, domain) && !definitions_find(d, &mdev->uuid))
-                        uuids[n++] = mdev->uuid;
-        }
-        *ret = TAKE_PTR(uuids);
-        *ret_n = n;
-        return 0;
-}
-
-/* Undefined: the registrar has marked its registrations failed; on_domain_undefined says what else. */
-static void domain_undefined(Daemon *d, const char *domain) {
-        _cleanup_free_ IdxdUuid *uuids = NULL;
-        size_t n;
-        int r;
-
-        r = domain_mdevs(d, domain, &uuids, &n);
-        if (r < 0) {
-                log_error_errno(r, "Cannot look up the mdevs of domain %s", domain);
-                return;
-        }
-        if (n == 0)
-                return;
-        if (d->on_domain_undefined != IDXD_ON_UNDEFINED_RELEASE) {
-                log_notice("Domain %s was undefined: keeping %zu mdev%s (on_domain_undefined: keep)", domain, n,
-                           n == 1 ? "" : "s");
-                return;
-        }
-        log_notice("Domain %s was undefined: releasing %zu mdev%s (on_domain_undefined: release)", domain, n,
-                   n == 1 ? "" : "s");
-        for (size_t i = 0; i < n; i++)
-                release_one(d, &uuids[i], domain);
-}
-
-static void on_libvirt_domain_event(IdxdLibvirt *l, const char *domain, IdxdDomainEvent event, void *userdata) {
-        log_debug("Domain %s %s", domain, idxd_domain_event_to_string(event));
-        if (event == IDXD_DOMAIN_UNDEFINED)
-                domain_undefined(userdata, domain);
-}
-
-static const IdxdLibvirtCallbacks daemon_libvirt_callbacks = {
-        .registration_changed = on_libvirt_registration_changed,
-        .domain_event = on_libvirt_domain_event,
-        .state_changed = on_libvirt_state_changed,
-};
 
 static const ModelObserver daemon_model_observer = {
         .parent_added = on_parent_added,
@@ -203,12 +95,39 @@ static const ModelObserver daemon_model_observer = {
         .mdev_removed = on_mdev_removed,
 };
 
-uint64_t daemon_now_usec(void) {
-        struct timespec ts;
+/* What the operations layer tells: a definition's object, and the end of startup. */
+static void on_definition_object(const Mdev *shadow, bool added, void *userdata) {
+        Daemon *d = userdata;
 
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+        if (added)
+                bus_mdev_emit_added(d->bus, shadow);
+        else
+                bus_mdev_emit_removed(d->bus, shadow);
 }
+
+static void on_startup_done(void *userdata) {
+        Daemon *d = userdata;
+
+        log_info("Ready: %zu parents, %zu mdevs, %zu definitions", d->model->n_parents, d->model->n_mdevs,
+                 d->ops->definitions.n);
+        (void) sd_notify(false, "READY=1");
+        (void) on_status_defer(NULL, d);
+}
+
+static const OpsEvents daemon_ops_events = {
+        .definition_object = on_definition_object,
+        .startup_done = on_startup_done,
+};
+
+static void on_domain_undefined(const char *domain, void *userdata) {
+        Daemon *d = userdata;
+
+        ops_domain_undefined(d->ops, domain);
+}
+
+static const RegistrarEvents daemon_registrar_events = {
+        .domain_undefined = on_domain_undefined,
+};
 
 static int strdup_or_default(const char *value, const char *fallback, char **ret) {
         *ret = strdup(value && *value ? value : fallback);
@@ -250,8 +169,9 @@ static int daemon_load_config(Daemon *d, const DaemonConfig *config, IdxdConfig 
         }
         if (c->log_level == IDXD_LOG_DEBUG)
                 log_debug_enabled = 1;
-        d->ims_reserve = c->ims_reserve;
-        d->on_domain_undefined = c->on_domain_undefined;
+        d->settings.ims_reserve = c->ims_reserve;
+        d->settings.creates_in_flight = config->creates_in_flight ?: c->creates_in_flight;
+        d->settings.on_domain_undefined = c->on_domain_undefined;
 
         /* The file's state_dir when it names one, else systemd's, else the default. */
         state_dir = config->state_dir;
@@ -284,8 +204,7 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        d->start_usec = daemon_now_usec();
-        d->create_timeout_usec = config->create_timeout_usec ?: DAEMON_DEFAULT_CREATE_TIMEOUT_USEC;
+        d->start_usec = now_monotonic_usec();
 
         r = daemon_load_config(d, config, &file);
         if (r >= 0)
@@ -307,6 +226,12 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
                 daemon_free(d);
                 return r;
         }
+        d->settings.sysfs_root = d->sysfs_root;
+        d->settings.dev_root = d->dev_root;
+        d->settings.state_dir = d->state_dir;
+        d->settings.config_dir = d->config_dir;
+        d->settings.policy_dir = d->policy_dir;
+        d->settings.create_timeout_usec = config->create_timeout_usec;
 
         *ret = d;
         return 0;
@@ -316,19 +241,18 @@ Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
 
-        mdev_ops_cancel_all(d);
-        definitions_free_all(d);
-        policy_apply_free(d);
-        idxd_libvirt_free(d->libvirt);
-        sd_bus_slot_unref(d->manager_slot);
-        sd_bus_slot_unref(d->mdev_slot);
-        sd_bus_slot_unref(d->mdev_enumerator_slot);
-        sd_bus_slot_unref(d->object_manager_slot);
-        sd_bus_flush_close_unref(d->bus);
-        sd_event_source_disable_unref(d->monitor_source);
-        udev_monitor_unref(d->monitor);
-        udev_unref(d->udev);
+        /* Pending requests fail first, then the registrar's checks (their callbacks reach the queues). */
+        if (d->ops)
+                mdev_ops_cancel_all(d->ops);
+        d->registrar = registrar_free(d->registrar);
+        if (d->ops)
+                d->ops->registrar = NULL;
+        d->ops = ops_free(d->ops);
+        d->bus = bus_free(d->bus);
+        d->discovery = discovery_free(d->discovery);
+        sd_event_source_disable_unref(d->status_defer);
         /* The observer must not reach for the bus while the model goes. */
+        d->ready = false;
         model_free(d->model);
         sd_event_unref(d->event);
         free(d->sysfs_root);
@@ -336,77 +260,11 @@ Daemon *daemon_free(Daemon *d) {
         free(d->bus_address);
         free(d->group_name);
         free(d->libvirt_uri);
-        free(d->libvirt_last_error);
         free(d->state_dir);
         free(d->config_dir);
         free(d->policy_dir);
         free(d);
         return NULL;
-}
-
-static void daemon_notify_ready(Daemon *d) {
-        if (d->notified_ready)
-                return;
-        d->notified_ready = true;
-        log_info("Ready: %zu parents, %zu mdevs, %zu definitions", d->model->n_parents, d->model->n_mdevs,
-                 d->n_definitions);
-        (void) sd_notify(false, "READY=1");
-        daemon_notify_status(d);
-}
-
-void daemon_startup_op_begin(Daemon *d) {
-        d->startup_pending++;
-}
-
-/* Autostart creates first, then the policy's, then READY=1. */
-void daemon_startup_op_end(Daemon *d) {
-        if (d->startup_pending == 0 || --d->startup_pending > 0)
-                return;
-        if (!d->policy_started) {
-                d->policy_started = true;
-                policy_apply_startup(d);
-                return;
-        }
-        daemon_notify_ready(d);
-}
-
-void daemon_notify_status(Daemon *d) {
-        if (!d->ready)
-                return;
-        (void) sd_notifyf(false, "STATUS=%zu parents, %zu mdevs", d->model->n_parents, d->model->n_mdevs);
-}
-
-static int resolve_group(Daemon *d) {
-        struct group *gr;
-
-        errno = 0;
-        gr = getgrnam(d->group_name);
-        if (!gr) {
-                log_warning("Group %s not found: only root may change mdevs", d->group_name);
-                d->has_group = false;
-                return 0;
-        }
-        d->group = gr->gr_gid;
-        d->has_group = true;
-        return 0;
-}
-
-static int bus_connect(Daemon *d) {
-        int r;
-
-        if (!d->bus_address)
-                return sd_bus_open_system(&d->bus);
-
-        r = sd_bus_new(&d->bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_address(d->bus, d->bus_address);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_bus_client(d->bus, true);
-        if (r < 0)
-                return r;
-        return sd_bus_start(d->bus);
 }
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -423,7 +281,7 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         int r;
 
         log_info("Received SIGHUP, reloading the configuration and the policy");
-        r = policy_apply_reload(d, &message);
+        r = policy_apply_reload(d->ops, &message);
         if (r < 0)
                 log_error("Reload rejected, the running policy stays: %s", message ? message : strerror(-r));
         return 0;
@@ -458,46 +316,55 @@ static int setup_event_loop(Daemon *d) {
         return 0;
 }
 
-/* Startup order: event loop, udev monitor, libvirt registrar, bus objects, name, enumeration, READY, loop. */
+/* Startup order: event loop, libvirt registrar, udev monitor, bus objects, name, enumeration, READY, loop. */
 int daemon_run(Daemon *d) {
         int r;
 
         r = setup_event_loop(d);
         if (r < 0)
                 return r;
-        (void) resolve_group(d);
 
-        d->udev = udev_new();
-        if (!d->udev)
-                return log_error_errno(negative_errno(), "Cannot create a udev context");
-        r = discovery_start_monitor(d);
+        /*
+         * The registrar first: loading libvirt takes a while, and uevents that
+         * arrive meanwhile would wait unread in the monitor. It connects on its
+         * own thread; nothing here waits for libvirt.
+         */
+        r = registrar_new(d->event, d->libvirt_uri, &daemon_registrar_events, d, &d->registrar);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the libvirt registrar");
+
+        r = discovery_new(d->event, d->model, &d->discovery);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create a udev context");
+        r = discovery_start_monitor(d->discovery);
         if (r < 0)
                 return log_error_errno(r, "Cannot listen for uevents");
 
-        /* The registrar connects on its own thread; nothing here waits for libvirt. */
-        if (strcmp(d->libvirt_uri, "none") != 0) {
-                r = idxd_libvirt_new(d->event, d->libvirt_uri, &daemon_libvirt_callbacks, d, &d->libvirt);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot start the libvirt registrar");
-        }
+        r = ops_new(d->event, d->model, d->discovery, d->registrar, &d->settings, &daemon_ops_events, d, &d->ops);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the operations");
 
-        r = bus_connect(d);
+        r = bus_new(d->model, d->ops, d->discovery, d->registrar, d->group_name, d->sysfs_root, d->start_usec,
+                    &d->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the bus objects");
+        r = bus_connect(d->bus, d->bus_address);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the %s bus", d->bus_address ? d->bus_address : "system");
         (void) sd_bus_error_add_map(idxd_error_map);
-        r = bus_manager_register(d);
+        r = bus_manager_register(d->bus);
         if (r >= 0)
-                r = bus_mdev_register(d);
+                r = bus_mdev_register(d->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the D-Bus objects");
-        r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        r = sd_bus_attach_event(d->bus->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop");
-        r = sd_bus_set_exit_on_disconnect(d->bus, true);
+        r = sd_bus_set_exit_on_disconnect(d->bus->bus, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the bus");
 
-        r = sd_bus_request_name(d->bus, IDXD_BUS_NAME, 0);
+        r = sd_bus_request_name(d->bus->bus, IDXD_BUS_NAME, 0);
         if (r == -EEXIST || r == -EALREADY) {
                 log_error("The bus name %s is already taken: is another idxdd running?", IDXD_BUS_NAME);
                 return r;
@@ -505,18 +372,16 @@ int daemon_run(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Cannot acquire the bus name %s", IDXD_BUS_NAME);
 
-        /* Definitions before devices: an mdev found by the enumeration is adopted as it is read. */
-        r = definitions_load(d);
+        r = ops_load(d->ops);
         if (r < 0)
                 return r;
-        policy_apply_load_initial(d);
-        r = discovery_enumerate(d);
+        r = discovery_enumerate(d->discovery);
         if (r < 0)
                 return log_error_errno(r, "Cannot enumerate devices");
 
         d->ready = true;
-        /* READY=1 once the autostart creates this starts have finished. */
-        definitions_reconcile(d);
+        /* READY=1 (on_startup_done) once the autostart and policy creates this starts have finished. */
+        ops_start(d->ops);
 
         r = sd_event_loop(d->event);
         if (r < 0)

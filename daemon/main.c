@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "idxdd-config.h"
 #include "log.h"
 #include "macro.h"
 
@@ -22,6 +23,8 @@ static void help(void) {
                "     --bus-address=ADDRESS  D-Bus address (env IDXDD_BUS_ADDRESS, default the system bus)\n"
                "     --group=NAME           group allowed to change mdevs (env IDXDD_GROUP, default %s)\n"
                "     --create-timeout=SEC   how long to wait for the kernel (env IDXDD_CREATE_TIMEOUT, default 5)\n"
+               "     --creates-in-flight=N  creates written and not yet confirmed, per parent and type\n"
+               "                            (env IDXDD_CREATES_IN_FLIGHT; default the config's, else %u)\n"
                "     --libvirt-uri=URI      libvirt to register mdevs with; none = off (env IDXDD_LIBVIRT_URI,\n"
                "                            default qemu:///system)\n"
                "     --state-dir=PATH       persistent definitions (env IDXDD_STATE_DIR; default the config's\n"
@@ -30,7 +33,7 @@ static void help(void) {
                "     --policy-dir=PATH      policy files (env IDXDD_POLICY_DIR; default the config's\n"
                "                            policy_dir, else CONFIG_DIR/policy.d)\n"
                "     --debug                log debug messages (env IDXDD_DEBUG=1)\n",
-               IDXD_DEFAULT_GROUP, IDXD_DEFAULT_STATE_DIR, IDXD_DEFAULT_CONFIG_DIR);
+               IDXD_DEFAULT_GROUP, IDXD_DEFAULT_CREATES_IN_FLIGHT, IDXD_DEFAULT_STATE_DIR, IDXD_DEFAULT_CONFIG_DIR);
 }
 
 static int parse_seconds(const char *s, uint64_t *ret) {
@@ -45,6 +48,18 @@ static int parse_seconds(const char *s, uint64_t *ret) {
         return 0;
 }
 
+static int parse_count(const char *s, unsigned *ret) {
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < 1 || v > IDXD_MAX_CREATES_IN_FLIGHT)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
         enum {
                 ARG_VERSION = 0x100,
@@ -53,6 +68,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 ARG_BUS_ADDRESS,
                 ARG_GROUP,
                 ARG_CREATE_TIMEOUT,
+                ARG_CREATES_IN_FLIGHT,
                 ARG_LIBVIRT_URI,
                 ARG_STATE_DIR,
                 ARG_CONFIG_DIR,
@@ -67,6 +83,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 { "bus-address",    required_argument, NULL, ARG_BUS_ADDRESS },
                 { "group",          required_argument, NULL, ARG_GROUP },
                 { "create-timeout", required_argument, NULL, ARG_CREATE_TIMEOUT },
+                { "creates-in-flight", required_argument, NULL, ARG_CREATES_IN_FLIGHT },
                 { "libvirt-uri",    required_argument, NULL, ARG_LIBVIRT_URI },
                 { "state-dir",      required_argument, NULL, ARG_STATE_DIR },
                 { "config-dir",     required_argument, NULL, ARG_CONFIG_DIR },
@@ -75,6 +92,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 {}
         };
         const char *timeout = getenv("IDXDD_CREATE_TIMEOUT");
+        const char *in_flight = getenv("IDXDD_CREATES_IN_FLIGHT");
         const char *debug = getenv("IDXDD_DEBUG");
         int c;
 
@@ -111,6 +129,9 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 case ARG_CREATE_TIMEOUT:
                         timeout = optarg;
                         break;
+                case ARG_CREATES_IN_FLIGHT:
+                        in_flight = optarg;
+                        break;
                 case ARG_LIBVIRT_URI:
                         config->libvirt_uri = optarg;
                         break;
@@ -136,6 +157,11 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
         }
         if (timeout && parse_seconds(timeout, &config->create_timeout_usec) < 0) {
                 log_error("Invalid create timeout '%s': expected seconds, e.g. 5 or 0.5", timeout);
+                return -EINVAL;
+        }
+        if (in_flight && *in_flight && parse_count(in_flight, &config->creates_in_flight) < 0) {
+                log_error("Invalid creates in flight '%s': expected a number from 1 to %u", in_flight,
+                          IDXD_MAX_CREATES_IN_FLIGHT);
                 return -EINVAL;
         }
         return 1;

@@ -217,6 +217,9 @@ void harness_free(Harness *h) {
         g_free(h);
 }
 
+/* Creates in flight per queue for the daemon under test (docs/testing.md). */
+#define HARNESS_CREATES_IN_FLIGHT "4"
+
 static int notify_socket_open(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -345,6 +348,8 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         env = g_environ_setenv(env, "IDXDD_STATE_DIR", h->state_dir, TRUE);
         env = g_environ_setenv(env, "IDXDD_POLICY_DIR", h->policy_dir, TRUE);
         env = g_environ_setenv(env, "IDXDD_LIBVIRT_URI", h->libvirt_uri, TRUE);
+        /* umockdev's netlink holds ten datagrams per listener: a harness limit, not the product's. */
+        env = g_environ_setenv(env, "IDXDD_CREATES_IN_FLIGHT", HARNESS_CREATES_IN_FLIGHT, FALSE);
         env = g_environ_unsetenv(env, "WATCHDOG_USEC");
         env = g_environ_unsetenv(env, "WATCHDOG_PID");
 
@@ -352,7 +357,15 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         g_autofree char *cmdline = g_strjoinv(" ", (char **) argv->pdata);
         g_test_message("starting %s", cmdline);
         /* Its log goes to the test's stderr, which meson shows for a failed test. */
-        h->daemon_pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, -1, -1);
+        int log_fd = -1;
+        if (h->daemon_log) {
+                log_fd = open(h->daemon_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                if (log_fd < 0)
+                        g_error("opening %s: %s", h->daemon_log, g_strerror(errno));
+        }
+        h->daemon_pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, -1, log_fd);
+        if (log_fd >= 0)
+                close(log_fd);
         h->daemon_starts++;
 
         gboolean ready = FALSE;
@@ -385,6 +398,16 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         }
 }
 
+char *harness_daemon_log(Harness *h) {
+        g_autoptr(GError) error = NULL;
+        char *text = NULL;
+
+        g_assert_nonnull(h->daemon_log);
+        if (!g_file_get_contents(h->daemon_log, &text, NULL, &error))
+                g_error("reading %s: %s", h->daemon_log, error->message);
+        return text;
+}
+
 gboolean harness_daemon_running(Harness *h) {
         int status;
         return h->daemon_pid > 0 && waitpid(h->daemon_pid, &status, WNOHANG) == 0;
@@ -396,10 +419,13 @@ void harness_stop_daemon(Harness *h) {
         stop_child(h->daemon_pid, SIGTERM, &status);
         h->daemon_pid = 0;
         /* Sanitizer reports (leaks, UB, overflows) end the daemon with a non-zero status. */
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                g_error("idxdd did not exit cleanly on SIGTERM (%s %d); its output is above",
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                g_autofree char *log = h->daemon_log ? harness_daemon_log(h) : NULL;
+                g_error("idxdd did not exit cleanly on SIGTERM (%s %d); its output is %s%s",
                         WIFEXITED(status) ? "exit code" : "signal",
-                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                        log ? "here:\n" : "above", log ? log : "");
+        }
 }
 
 void harness_kill_daemon(Harness *h) {

@@ -28,7 +28,7 @@ typedef struct Harness {
         GDBusConnection *bus;           /* the test's own connection, as root */
 
         GPid daemon_pid;
-        char *daemon_log;
+        char *daemon_log;               /* set before harness_start_daemon(): its stderr goes to this file */
         guint daemon_starts;
         gboolean daemon_sent_ready;
         char *group;                    /* --group for the daemon; NULL = its default */
@@ -48,6 +48,8 @@ void harness_start_daemon(Harness *h, const char *const *extra_args);
 /* SIGTERM, then waits; fails the test unless the daemon exits with 0 (catches sanitizer reports). */
 void harness_stop_daemon(Harness *h);
 gboolean harness_daemon_running(Harness *h);
+/* What the daemon logged so far, when h->daemon_log is set. */
+char *harness_daemon_log(Harness *h);
 /* SIGKILL, as a crash or an OOM kill would; no exit status check. */
 void harness_kill_daemon(Harness *h);
 

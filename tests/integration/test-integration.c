@@ -1256,6 +1256,111 @@ static void reexec_under_umockdev(char **argv) {
         g_error("re-executing under libumockdev-preload.so.0: %m");
 }
 
+/* ---- the libvirt registrar, loaded on demand (docs/libvirt.md) ------- */
+
+static char *status_string(Harness *h, const char *key) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(h, "GetStatus", NULL, &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) status = g_variant_get_child_value(reply, 0);
+        char *value = NULL;
+        g_assert_true(g_variant_lookup(status, key, "s", &value));
+        return value;
+}
+
+/* Starts the daemon with its log in the scratch dir and the registrar module at `registrar`. */
+static void start_with_registrar(Harness *h, const char *registrar, const char *const *args) {
+        g_setenv("IDXDD_LIBVIRT_REGISTRAR", registrar, TRUE);
+        g_free(h->daemon_log);
+        h->daemon_log = g_build_filename(h->dir, "idxdd.log", NULL);
+        harness_start_daemon(h, args);
+}
+
+/* Without libvirt the daemon still does its job: a create with a domain, the list, a destroy. */
+static void assert_manages_mdevs(Harness *h) {
+        g_autoptr(CtlResult) c = harness_ctl(h, "create", "--type", "dsa-1swq-v1", "--domain", "vm1", NULL);
+        assert_ctl_exit(c, 0);
+        g_autofree char *uuid = find_uuid(c->out);
+        g_assert_true(fake_kernel_has_mdev(h->kernel, uuid));
+        g_autoptr(CtlResult) l = harness_ctl(h, "list", NULL);
+        assert_ctl_exit(l, 0);
+        assert_text_contains(l->out, uuid);
+        assert_text_contains(l->out, "vm1");
+        g_autoptr(CtlResult) d = harness_ctl(h, "destroy", uuid, NULL);
+        assert_ctl_exit(d, 0);
+        fake_kernel_sync(h->kernel);
+        g_assert_false(fake_kernel_has_mdev(h->kernel, uuid));
+}
+
+static void test_registrar_missing(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        g_autofree char *missing = g_build_filename(h->dir, "lib", "idxdd-registrar-libvirt.so", NULL);
+
+        start_with_registrar(h, missing, NULL);
+        g_autofree char *log = harness_daemon_log(h);
+        assert_text_contains(log, "Cannot load the libvirt registrar");
+        assert_text_contains(log, missing);
+        assert_text_contains(log, "running without libvirt");
+        g_autofree char *libvirt = status_string(h, "libvirt");
+        g_assert_cmpstr(libvirt, ==, "none");
+        assert_manages_mdevs(h);
+}
+
+static void test_registrar_broken(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        g_autofree char *garbage = harness_write_file(h, "idxdd-registrar-libvirt.so", "not a shared object\n");
+
+        /* Not an ELF file at all. */
+        start_with_registrar(h, garbage, NULL);
+        g_autofree char *log = harness_daemon_log(h);
+        assert_text_contains(log, "Cannot load the libvirt registrar");
+        assert_text_contains(log, garbage);
+        assert_manages_mdevs(h);
+        harness_stop_daemon(h);
+
+        /* A shared object, but not a registrar: no table to call. */
+        start_with_registrar(h, "libudev.so.1", NULL);
+        g_free(log);
+        log = harness_daemon_log(h);
+        assert_text_contains(log, "libudev.so.1 has no symbol idxd_registrar_libvirt: not an idxdd registrar");
+        g_autofree char *libvirt = status_string(h, "libvirt");
+        g_assert_cmpstr(libvirt, ==, "none");
+        assert_manages_mdevs(h);
+}
+
+static gboolean libvirt_disconnected(gpointer data) {
+        g_autofree char *libvirt = status_string(data, "libvirt");
+        return g_str_has_suffix(libvirt, " disconnected");
+}
+
+static void test_registrar_uri_fails(void) {
+        const char *registrar = g_getenv("IDXDD_LIBVIRT_REGISTRAR");
+        if (!registrar || !g_file_test(registrar, G_FILE_TEST_EXISTS)) {
+                g_test_skip("the libvirt registrar module is not built (meson -Dlibvirt=disabled)");
+                return;
+        }
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        g_autofree char *module = g_strdup(registrar);
+        const char *args[] = { "--libvirt-uri=nosuchdriver:///default", NULL };
+
+        start_with_registrar(h, module, args);
+        /* Loaded, and its connection fails: said once, retried in the background. */
+        g_assert_true(harness_wait_for(libvirt_disconnected, h, 10000));
+        g_autofree char *libvirt = status_string(h, "libvirt");
+        g_assert_cmpstr(libvirt, ==, "nosuchdriver:///default disconnected");
+        assert_manages_mdevs(h);
+        g_usleep(1500 * 1000);  /* past the first retries (0.5 s, then 1 s) */
+        g_autofree char *log = harness_daemon_log(h);
+        g_assert_null(strstr(log, "Cannot load the libvirt registrar"));
+        const char *first = strstr(log, "Cannot connect to libvirt at nosuchdriver:///default");
+        g_assert_nonnull(first);
+        g_assert_null(strstr(first + 1, "Cannot connect to libvirt at nosuchdriver:///default"));
+        g_assert_true(harness_daemon_running(h));
+}
+
 int main(int argc, char **argv) {
         reexec_under_umockdev(argv);
         g_test_init(&argc, &argv, NULL);
@@ -1283,6 +1388,9 @@ int main(int argc, char **argv) {
         g_test_add_func("/list/parents-from-mdev-bus-class", test_parents_from_mdev_bus_class);
         g_test_add_func("/list/parents-without-mdev-bus-class", test_parents_without_mdev_bus_class);
         g_test_add_func("/restart/keeps-mdevs", test_restart_keeps_mdevs);
+        g_test_add_func("/registrar/missing", test_registrar_missing);
+        g_test_add_func("/registrar/broken", test_registrar_broken);
+        g_test_add_func("/registrar/uri-fails", test_registrar_uri_fails);
         g_test_add_func("/restart/foreign-mdev", test_restart_foreign_mdev);
         g_test_add_func("/restart/after-sigkill", test_restart_after_kill);
         g_test_add_func("/cli/usage-errors", test_cli_usage);

@@ -32,6 +32,7 @@ static void test_defaults(void **state) {
         assert_string_equal(c->policy_dir, IDXD_DEFAULT_CONFIG_DIR "/policy.d");
         assert_int_equal(c->log_level, IDXD_LOG_INFO);
         assert_int_equal(c->ims_reserve, 0);
+        assert_int_equal(c->creates_in_flight, IDXD_DEFAULT_CREATES_IN_FLIGHT);
         assert_int_equal(c->on_domain_undefined, IDXD_ON_UNDEFINED_KEEP);
         idxd_config_free(c);
 
@@ -50,7 +51,7 @@ static void test_defaults(void **state) {
 static void test_values(void **state) {
         static const char text[] = "{\"comment\": \"x\", \"group\": \"kvm-ops\", \"libvirt_uri\": \"qemu:///embed\","
                                    " \"state_dir\": \"/run/x\", \"policy_dir\": \"/etc/x/p\", \"log_level\": \"debug\","
-                                   " \"ims_reserve\": 128, \"on_domain_undefined\": \"release\"}";
+                                   " \"ims_reserve\": 128, \"on_domain_undefined\": \"release\", \"creates_in_flight\": 8}";
         IdxdConfig *c = NULL;
 
         assert_int_equal(idxd_config_parse("idxdd.json", text, strlen(text), &c, NULL), 0);
@@ -61,6 +62,7 @@ static void test_values(void **state) {
         assert_int_equal(c->log_level, IDXD_LOG_DEBUG);
         assert_string_equal(idxd_log_level_to_string(c->log_level), "debug");
         assert_int_equal(c->ims_reserve, 128);
+        assert_int_equal(c->creates_in_flight, 8);
         assert_int_equal(c->on_domain_undefined, IDXD_ON_UNDEFINED_RELEASE);
         assert_string_equal(idxd_on_undefined_to_string(c->on_domain_undefined), "release");
         idxd_config_free(c);
@@ -85,6 +87,8 @@ static void test_errors(void **state) {
                      "idxdd.json:1:25: \"on_domain_undefined\" must be one of keep, release, not \"Release\"");
         expect_error("{\"on_domain_undefined\": true}",
                      "idxdd.json:1:25: \"on_domain_undefined\" must be a string, not a boolean");
+        expect_error("{\"creates_in_flight\": 0}", "idxdd.json:1:23: \"creates_in_flight\" must be between 1 and 1024, not 0");
+        expect_error("{\"creates_in_flight\": \"many\"}", "idxdd.json:1:23: \"creates_in_flight\" must be an integer, not a string");
         expect_error("{\"ims_reserve\": -1}", "idxdd.json:1:17: \"ims_reserve\" must be between 0 and 1048576, not -1");
         expect_error("{\"ims_reserve\": 4096,\n \"ims_reserve\": 0}", "idxdd.json:2:2: duplicate key \"ims_reserve\" (first at 1:2)");
         expect_error("{\"log_level\": \"info\"", "idxdd.json:1:21: unexpected end of file (truncated JSON)");

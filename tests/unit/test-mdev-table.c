@@ -13,7 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <json-c/json.h>
+
 #include "mdev-table.h"
+#include "macro.h"
 #include "mdevs.h"
 
 /* Writes fields (NULL allowed) as one line through a memfd; returns its text. */
@@ -175,9 +178,74 @@ static void test_numbers_of_wrong_form(void **state) {
         free(records);
 }
 
+/* The reference: the json-c tree idxdctl --json list used to build, printed as it printed it. */
+static char *json_c_list(const MdevRecord *m, size_t n) {
+        struct json_object *out = json_object_new_object(), *array = json_object_new_array();
+        char *text;
+
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *o = json_object_new_object();
+#define STR(k, v) json_object_object_add(o, k, (v) ? json_object_new_string(v) : NULL)
+                STR("uuid", m[i].uuid);
+                STR("parent", m[i].parent);
+                STR("type", m[i].type);
+                STR("state", m[i].state);
+                STR("domain", m[i].domain);
+                STR("registration", m[i].registration);
+                json_object_object_add(o, "persistent", json_object_new_boolean(m[i].persistent));
+                json_object_object_add(o, "autostart", json_object_new_boolean(m[i].autostart));
+                json_object_object_add(o, "ims_vectors", m[i].has_ims_vectors ? json_object_new_int64(m[i].ims_vectors) : NULL);
+                STR("wq", m[i].wq);
+                STR("reason", m[i].reason);
+                STR("path", m[i].path);
+#undef STR
+                json_object_array_add(array, o);
+        }
+        json_object_object_add(out, "mdevs", array);
+        assert_true(asprintf(&text, "%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+                                                                             JSON_C_TO_STRING_SPACED |
+                                                                             JSON_C_TO_STRING_NOSLASHESCAPE)) > 0);
+        json_object_put(out);
+        return text;
+}
+
+static char *streamed_list(const MdevRecord *m, size_t n) {
+        char *text = NULL;
+        size_t size;
+        FILE *f = open_memstream(&text, &size);
+
+        assert_non_null(f);
+        assert_int_equal(mdev_records_print_json(f, m, n), 0);
+        fclose(f);
+        return text;
+}
+
+/* idxdctl --json list is written record by record, and must read exactly as json-c's tree did. */
+static void test_json_as_json_c(void **state) {
+        static const MdevRecord records[] = {
+                { .uuid = "c010257f-57d9-5628-8a3f-3451dea404ed", .path = "/org/idxd/Manager1/mdev/c010257f_2d57d9",
+                  .parent = "idxd_sim.0", .type = "idxd_mdev-dsa-1swq-v1", .state = "active", .domain = "vm1",
+                  .registration = "registered", .wq = "wq0.1", .persistent = true, .has_ims_vectors = true,
+                  .ims_vectors = 4294967295u },
+                { .uuid = "00000000-0000-4000-8000-000000000000", .state = "failed", .autostart = true,
+                  .reason = "No capacity: \"quoted\" back\\slash /slash\ttab\nnewline\x01\x1f\x7f \xc3\xa9 \b\f\r",
+                  .domain = "" },
+                { .uuid = "", .has_ims_vectors = true, .ims_vectors = 0 },
+        };
+
+        for (size_t n = 0; n <= ELEMENTSOF(records); n++) {
+                char *want = json_c_list(records, n), *got = streamed_list(records, n);
+
+                assert_string_equal(got, want);
+                free(want);
+                free(got);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_escape_round_trip),
+                cmocka_unit_test(test_json_as_json_c),
                 cmocka_unit_test(test_long_output),
                 cmocka_unit_test(test_write_error),
                 cmocka_unit_test(test_bad_lines),

@@ -74,6 +74,30 @@ static void test_vfio_group_path(void **state) {
         assert_int_equal(vfio_group_path("/dev", -1, &p), -EINVAL);
 }
 
+static void assert_resolves(const char *dir, const char *target, const char *want) {
+        char *p = NULL;
+
+        assert_int_equal(sysfs_resolve_link(dir, target, &p), 0);
+        assert_string_equal(p, want);
+        free(p);
+}
+
+static void test_resolve_link(void **state) {
+        char *p = NULL;
+
+        /* What /sys/bus/mdev/devices/<uuid> and /sys/class/mdev_bus/<parent> hold. */
+        assert_resolves("/sys/bus/mdev/devices", "../../../devices/platform/idxd_sim.0/c010257f-57d9-5628-8a3f-3451dea404ed",
+                        "/sys/devices/platform/idxd_sim.0/c010257f-57d9-5628-8a3f-3451dea404ed");
+        assert_resolves("/sys/class/mdev_bus", "../../devices/pci0000:00/0000:00:02.0", "/sys/devices/pci0000:00/0000:00:02.0");
+        assert_resolves("/sys/class/mdev_bus/", "./.././/../devices//x/./", "/sys/devices/x");
+        assert_resolves("/sys/bus", "/sys/devices/../devices/y", "/sys/devices/y");
+        /* Never above the root. */
+        assert_resolves("/sys", "../../../../x", "/x");
+        assert_resolves("/", "..", "/");
+        assert_int_equal(sysfs_resolve_link("sys/bus", "x", &p), -EINVAL);
+        assert_int_equal(sysfs_resolve_link("/sys", "", &p), -EINVAL);
+}
+
 static void test_name_is_valid(void **state) {
         assert_true(sysfs_name_is_valid("idxd_sim.0"));
         assert_true(sysfs_name_is_valid("0000:6a:01.0"));
@@ -164,6 +188,7 @@ int main(void) {
                 cmocka_unit_test(test_remove_path),
                 cmocka_unit_test(test_vfio_group_path),
                 cmocka_unit_test(test_name_is_valid),
+                cmocka_unit_test(test_resolve_link),
                 cmocka_unit_test(test_read_write),
                 cmocka_unit_test(test_list_subdirs),
         };

@@ -4,24 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
-#include "definitions.h"
+#include "bus.h"
 #include "idxd-bus.h"
 #include "log.h"
 #include "macro.h"
-#include "sysfs.h"
+#include "sysfs-path.h"
 
 static int mdev_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                      void **found, sd_bus_error *error) {
-        Daemon *d = userdata;
+        Bus *b = userdata;
         IdxdUuid uuid;
         Mdev *mdev;
 
         if (idxd_uuid_from_object_path(path, &uuid) < 0)
                 return 0;
-        mdev = model_find_mdev(d->model, &uuid);
+        mdev = model_find_mdev(b->model, &uuid);
         if (!mdev) {
-                Definition *e = definitions_find(d, &uuid);
+                Definition *e = definitions_find(b->ops, &uuid);
 
                 if (!e)
                         return 0;
@@ -32,21 +31,21 @@ static int mdev_find(sd_bus *bus, const char *path, const char *interface, void 
 }
 
 static int mdev_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
-        Daemon *d = userdata;
+        Bus *b = userdata;
         size_t n = 0;
         char **l;
 
-        l = calloc(d->model->n_mdevs + d->n_definitions + 1, sizeof(char *));
+        l = calloc(b->model->n_mdevs + b->ops->definitions.n + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        for (size_t i = 0; i < d->model->n_mdevs + d->n_definitions; i++) {
+        for (size_t i = 0; i < b->model->n_mdevs + b->ops->definitions.n; i++) {
                 const Mdev *mdev;
                 char node[MDEV_OBJECT_PATH_MAX];
 
-                if (i < d->model->n_mdevs)
-                        mdev = d->model->mdevs[i];
-                else if (!model_find_mdev(d->model, &d->definitions[i - d->model->n_mdevs]->def->uuid))
-                        mdev = &d->definitions[i - d->model->n_mdevs]->shadow;
+                if (i < b->model->n_mdevs)
+                        mdev = b->model->mdevs[i];
+                else if (!model_find_mdev(b->model, &b->ops->definitions.items[i - b->model->n_mdevs]->def->uuid))
+                        mdev = &b->ops->definitions.items[i - b->model->n_mdevs]->shadow;
                 else
                         continue;
                 l[n] = strdup(mdev_object_path(mdev, node));
@@ -110,40 +109,40 @@ static const sd_bus_vtable mdev_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_mdev_register(Daemon *d) {
+int bus_mdev_register(Bus *b) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(d->bus, &d->mdev_slot, IDXD_MDEV_PATH_PREFIX, IDXD_MDEV_INTERFACE,
-                                       mdev_vtable, mdev_find, d);
+        r = sd_bus_add_fallback_vtable(b->bus, &b->mdev_slot, IDXD_MDEV_PATH_PREFIX, IDXD_MDEV_INTERFACE,
+                                       mdev_vtable, mdev_find, b);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(d->bus, &d->mdev_enumerator_slot, IDXD_MDEV_PATH_PREFIX,
-                                          mdev_enumerate, d);
+        return sd_bus_add_node_enumerator(b->bus, &b->mdev_enumerator_slot, IDXD_MDEV_PATH_PREFIX,
+                                          mdev_enumerate, b);
 }
 
-void bus_mdev_emit_added(Daemon *d, const Mdev *mdev) {
+void bus_mdev_emit_added(Bus *b, const Mdev *mdev) {
         char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
-        r = sd_bus_emit_object_added(d->bus, mdev_object_path(mdev, path));
+        r = sd_bus_emit_object_added(b->bus, mdev_object_path(mdev, path));
         if (r < 0)
                 log_warning_errno(r, "Failed to announce mdev %s", mdev->uuid_string);
 }
 
-void bus_mdev_emit_removed(Daemon *d, const Mdev *mdev) {
+void bus_mdev_emit_removed(Bus *b, const Mdev *mdev) {
         char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
-        r = sd_bus_emit_object_removed(d->bus, mdev_object_path(mdev, path));
+        r = sd_bus_emit_object_removed(b->bus, mdev_object_path(mdev, path));
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the removal of mdev %s", mdev->uuid_string);
 }
 
-void bus_mdev_emit_state_changed(Daemon *d, const Mdev *mdev) {
+void bus_mdev_emit_state_changed(Bus *b, const Mdev *mdev) {
         char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
-        r = sd_bus_emit_properties_changed(d->bus, mdev_object_path(mdev, path), IDXD_MDEV_INTERFACE, "State", NULL);
+        r = sd_bus_emit_properties_changed(b->bus, mdev_object_path(mdev, path), IDXD_MDEV_INTERFACE, "State", NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the state of mdev %s", mdev->uuid_string);
 }

@@ -8,9 +8,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
-#include "daemon.h"
+#include "model.h"
 #include "store.h"
+
+typedef struct Ops Ops;
 
 /* Failed autostart creates are retried after 1 s, doubling up to 60 s. */
 #define DEFINITION_RETRY_FIRST_USEC (1000000ULL)
@@ -26,32 +29,42 @@ typedef struct Definition {
         bool announce;          /* its device went: announce the definition's object */
 } Definition;
 
-Definition *definitions_find(Daemon *d, const IdxdUuid *uuid);
+/* The table's state. */
+typedef struct Definitions {
+        char *state_dir;
+        Definition **items;             /* sorted by UUID */
+        size_t n;
+        sd_event_source *autostart_defer;
+        sd_event_source *announce_defer;
+        unsigned autostart_inflight;    /* autostart creates queued */
+} Definitions;
+
+Definition *definitions_find(Ops *o, const IdxdUuid *uuid);
 /* The definition of a UUID that has no device: its shadow is what the bus shows. */
-Definition *definitions_find_deviceless(Daemon *d, const IdxdUuid *uuid);
+Definition *definitions_find_deviceless(Ops *o, const IdxdUuid *uuid);
 
 /* Reads the state directory; bad files are logged and skipped. */
-int definitions_load(Daemon *d);
-void definitions_free_all(Daemon *d);
+int definitions_load(Ops *o);
+void definitions_done(Definitions *defs);
 
 /*
  * Stores def (a copy) unless an identical one is stored already. On failure
  * *ret_message says which file and why; the table is unchanged. Returns 1
  * when the UUID had no definition before.
  */
-int definitions_save(Daemon *d, const IdxdDefinition *def, char **ret_message);
+int definitions_save(Ops *o, const IdxdDefinition *def, char **ret_message);
 /* Deletes the file, keeping the table entry (definitions_forget() drops it). */
-int definitions_unlink(Daemon *d, const IdxdUuid *uuid, char **ret_message);
-void definitions_forget(Daemon *d, const IdxdUuid *uuid);
+int definitions_unlink(Ops *o, const IdxdUuid *uuid, char **ret_message);
+void definitions_forget(Ops *o, const IdxdUuid *uuid);
 /* Writes the table's entry back after a definitions_unlink() whose removal did not happen. */
-void definitions_restore(Daemon *d, const IdxdUuid *uuid);
+void definitions_restore(Ops *o, const IdxdUuid *uuid);
 
 /* From the model observer: a device with a definition is going; its object stays, as `defined`. */
-void definitions_device_removed(Daemon *d, const Mdev *mdev);
+void definitions_device_removed(Ops *o, const Mdev *mdev);
 /* From the model observer: a new device takes its definition's options. */
-void definitions_apply(Daemon *d, Mdev *mdev);
+void definitions_apply(Ops *o, Mdev *mdev);
 
 /* After the first enumeration: logs unknown mdevs, registers definitions with their domains, starts autostart creates. */
-void definitions_reconcile(Daemon *d);
+void definitions_reconcile(Ops *o);
 /* Queues an autostart pass from the event loop (a parent appeared). */
-void definitions_schedule_autostart(Daemon *d);
+void definitions_schedule_autostart(Ops *o);

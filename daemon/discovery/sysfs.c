@@ -15,63 +15,6 @@
 /* sysfs attributes are at most a page. */
 #define SYSFS_ATTR_MAX 4096
 
-bool sysfs_name_is_valid(const char *name) {
-        return name && *name && !strchr(name, '/') &&
-               strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-               strlen(name) < NAME_MAX;
-}
-
-static bool attr_is_valid(const char *attr) {
-        const char *p = attr;
-
-        if (!attr || !*attr || *attr == '/')
-                return false;
-        while (*p) {
-                size_t n = strcspn(p, "/");
-
-                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-                        return false;
-                p += n;
-                if (*p == '/')
-                        p++;
-        }
-        return p[-1] != '/';
-}
-
-int sysfs_attr_path(const char *syspath, const char *attr, char **ret) {
-        if (!syspath || !*syspath || !attr_is_valid(attr))
-                return -EINVAL;
-        return asprintf(ret, "%s/%s", syspath, attr) < 0 ? -ENOMEM : 0;
-}
-
-int sysfs_type_path(const char *parent_syspath, const char *type, const char *attr, char **ret) {
-        int r;
-
-        if (!parent_syspath || !*parent_syspath || !sysfs_name_is_valid(type))
-                return -EINVAL;
-        if (attr) {
-                if (!attr_is_valid(attr))
-                        return -EINVAL;
-                r = asprintf(ret, "%s/mdev_supported_types/%s/%s", parent_syspath, type, attr);
-        } else
-                r = asprintf(ret, "%s/mdev_supported_types/%s", parent_syspath, type);
-        return r < 0 ? -ENOMEM : 0;
-}
-
-int sysfs_mdev_remove_path(const char *root, const IdxdUuid *uuid, char **ret) {
-        char s[IDXD_UUID_STRING_MAX];
-
-        if (!root || !*root)
-                return -EINVAL;
-        return asprintf(ret, "%s/bus/mdev/devices/%s/remove", root, idxd_uuid_format(uuid, s)) < 0 ? -ENOMEM : 0;
-}
-
-int vfio_group_path(const char *dev_root, int group, char **ret) {
-        if (!dev_root || !*dev_root || group < 0)
-                return -EINVAL;
-        return asprintf(ret, "%s/vfio/%d", dev_root, group) < 0 ? -ENOMEM : 0;
-}
-
 int sysfs_read_string(const char *path, char **ret) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
@@ -158,9 +101,8 @@ int sysfs_write_string(const char *path, const char *value) {
         return 0;
 }
 
-int sysfs_read_link_name(const char *path, char **ret) {
+int sysfs_read_link(const char *path, char **ret) {
         char target[PATH_MAX];
-        const char *name;
         ssize_t n;
         char *s;
 
@@ -168,7 +110,22 @@ int sysfs_read_link_name(const char *path, char **ret) {
         if (n < 0)
                 return -errno;
         target[n] = '\0';
+        s = strdup(target);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
 
+int sysfs_read_link_name(const char *path, char **ret) {
+        _cleanup_free_ char *target = NULL;
+        const char *name;
+        char *s;
+        int r;
+
+        r = sysfs_read_link(path, &target);
+        if (r < 0)
+                return r;
         name = strrchr(target, '/');
         name = name ? name + 1 : target;
         if (!*name)
@@ -178,14 +135,6 @@ int sysfs_read_link_name(const char *path, char **ret) {
                 return -ENOMEM;
         *ret = s;
         return 0;
-}
-
-void strv_free(char **l) {
-        if (!l)
-                return;
-        for (char **p = l; *p; p++)
-                free(*p);
-        free(l);
 }
 
 static int compare_strings(const void *a, const void *b) {

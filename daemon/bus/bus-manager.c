@@ -11,19 +11,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "auth.h"
+#include "bus.h"
 #include "config.h"
-#include "daemon.h"
-#include "definitions.h"
 #include "idxd-bus.h"
 #include "idxd-errors.h"
-#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
-#include "mdev-ops.h"
 #include "mdev-table.h"
-#include "policy-apply.h"
-#include "policy.h"
 
 
 /* Every option any method takes; each method names the ones it accepts. */
@@ -206,7 +200,7 @@ static int reply_error(sd_bus_message *m, int r, const char *message) {
         return sd_bus_reply_method_errorf(m, idxd_error_name_from_errno(r), "%s", message);
 }
 
-static void create_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+static void create_done(Ops *o, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = userdata;
         _cleanup_free_ char *path = NULL;
         char s[IDXD_UUID_STRING_MAX];
@@ -240,7 +234,7 @@ static void bus_options_array_done(BusOptionsArray *a) {
 
 static int method_create_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(bus_options_done) BusOptions o = {};
-        Daemon *d = userdata;
+        Bus *b = userdata;
         MdevCreateRequest req = {};
         int r;
 
@@ -256,11 +250,11 @@ static int method_create_mdev(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
 
-        r = auth_check_change(d, m, error);
+        r = auth_check_change(&b->auth, m, error);
         if (r < 0)
                 return r;
 
-        mdev_create(d, &req, create_done, sd_bus_message_ref(m));
+        mdev_create(b->ops, &req, create_done, sd_bus_message_ref(m));
         return 1;
 }
 
@@ -350,7 +344,7 @@ static void batch_finish_one(Batch *b) {
         batch_free(b);
 }
 
-static void batch_request_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+static void batch_request_done(Ops *o, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
         BatchResult *res = userdata;
 
         batch_set_result(res, r, NULL, message);
@@ -362,7 +356,7 @@ static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *
         _cleanup_(bus_options_array_done) BusOptionsArray opts = {};
         _cleanup_free_ MdevCreateRequest *reqs = NULL;
         _cleanup_(bus_options_done) BusOptions defaults = {};
-        Daemon *d = userdata;
+        Bus *bus = userdata;
         size_t allocated = 0;
         Batch *batch;
         int r;
@@ -438,7 +432,7 @@ static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *
                         b->results[i].uuid = reqs[i].uuid;
         }
 
-        r = auth_check_change(d, m, error);
+        r = auth_check_change(&bus->auth, m, error);
         if (r < 0)
                 return r;
 
@@ -449,13 +443,13 @@ static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *
                 if (batch->results[i].r < 0)
                         batch->pending--;
                 else
-                        mdev_create(d, &reqs[i], batch_request_done, &batch->results[i]);
+                        mdev_create(bus->ops, &reqs[i], batch_request_done, &batch->results[i]);
         }
         batch_finish_one(batch);
         return 1;
 }
 
-static void destroy_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+static void destroy_done(Ops *o, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = userdata;
 
         r = r < 0 ? reply_error(m, r, message) : sd_bus_reply_method_return(m, NULL);
@@ -464,7 +458,7 @@ static void destroy_done(Daemon *d, const IdxdUuid *uuid, int r, const char *mes
 }
 
 static int method_destroy_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
+        Bus *b = userdata;
         const char *uuid_string;
         BusOptions o = {};
         IdxdUuid uuid;
@@ -483,11 +477,11 @@ static int method_destroy_mdev(sd_bus_message *m, void *userdata, sd_bus_error *
                                          "Invalid uuid '%s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
                                          uuid_string);
 
-        r = auth_check_change(d, m, error);
+        r = auth_check_change(&b->auth, m, error);
         if (r < 0)
                 return r;
 
-        mdev_destroy(d, &uuid, o.force, o.keep_definition, destroy_done, sd_bus_message_ref(m));
+        mdev_destroy(b->ops, &uuid, o.force, o.keep_definition, destroy_done, sd_bus_message_ref(m));
         return 1;
 }
 
@@ -528,7 +522,7 @@ enum {
 };
 
 /* reason: why the last create of a definition without a device failed, or NULL. */
-static void mdev_fields(Daemon *d, const Mdev *mdev, const char *reason,
+static void mdev_fields(Bus *b, const Mdev *mdev, const char *reason,
                         char path[static MDEV_OBJECT_PATH_MAX], MdevField ret[static _MDEV_FIELD_MAX]) {
         ret[MDEV_FIELD_UUID] = (MdevField) { "uuid", 's', true, mdev->uuid_string };
         ret[MDEV_FIELD_PATH] = (MdevField) { "path", 'o', true, mdev_object_path(mdev, path) };
@@ -542,12 +536,8 @@ static void mdev_fields(Daemon *d, const Mdev *mdev, const char *reason,
         ret[MDEV_FIELD_WQ] = (MdevField) { "wq", 's', mdev->wq, mdev->wq };
         ret[MDEV_FIELD_REASON] = (MdevField) { "reason", 's', reason, reason };
         ret[MDEV_FIELD_IOMMU_GROUP] = (MdevField) { "iommu_group", 'i', mdev->iommu_group >= 0, .n = mdev->iommu_group };
-        ret[MDEV_FIELD_REGISTRATION] = (MdevField) { "registration", 's', d->libvirt };
-        if (d->libvirt)
-                ret[MDEV_FIELD_REGISTRATION].s =
-                        idxd_registration_to_string(mdev->domain ?
-                                                    idxd_libvirt_get_registration(d->libvirt, &mdev->uuid, NULL) :
-                                                    IDXD_REGISTRATION_NONE);
+        ret[MDEV_FIELD_REGISTRATION] = (MdevField) { "registration", 's', b->registrar,
+                registrar_registration(b->registrar, &mdev->uuid, mdev->domain) };
 }
 
 static int append_field(sd_bus_message *reply, const MdevField *f) {
@@ -574,13 +564,13 @@ static int append_field(sd_bus_message *reply, const MdevField *f) {
         return r;
 }
 
-static int append_mdev(Daemon *d, const Mdev *mdev, const char *reason, void *userdata) {
+static int append_mdev(Bus *b, const Mdev *mdev, const char *reason, void *userdata) {
         sd_bus_message *reply = userdata;
         char path[MDEV_OBJECT_PATH_MAX];
         MdevField fields[_MDEV_FIELD_MAX];
         int r;
 
-        mdev_fields(d, mdev, reason, path, fields);
+        mdev_fields(b, mdev, reason, path, fields);
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         for (size_t k = 0; r >= 0 && k < _MDEV_FIELD_MAX; k++)
                 if (fields[k].present)
@@ -604,12 +594,12 @@ static const char *format_int64(int64_t n, char buf[static 24]) {
         return p;
 }
 
-static int write_mdev_line(Daemon *d, const Mdev *mdev, const char *reason, void *userdata) {
+static int write_mdev_line(Bus *b, const Mdev *mdev, const char *reason, void *userdata) {
         MdevTableWriter *w = userdata;
         char path[MDEV_OBJECT_PATH_MAX];
         MdevField fields[_MDEV_FIELD_MAX];
 
-        mdev_fields(d, mdev, reason, path, fields);
+        mdev_fields(b, mdev, reason, path, fields);
         for (size_t k = 0; k < _MDEV_FIELD_MAX; k++) {
                 char number[24];
                 const char *value = fields[k].s;
@@ -625,28 +615,28 @@ static int write_mdev_line(Daemon *d, const Mdev *mdev, const char *reason, void
         return w->error;
 }
 
-typedef int (*ListedMdevFunc)(Daemon *d, const Mdev *mdev, const char *reason, void *userdata);
+typedef int (*ListedMdevFunc)(Bus *b, const Mdev *mdev, const char *reason, void *userdata);
 
 /* Calls func for each mdev the filter lets through, then for each definition without a device. */
-static int foreach_listed_mdev(Daemon *d, const BusOptions *filter, ListedMdevFunc func, void *userdata) {
+static int foreach_listed_mdev(Bus *b, const BusOptions *filter, ListedMdevFunc func, void *userdata) {
         int r;
 
-        for (size_t i = 0; i < d->model->n_mdevs; i++) {
-                const Mdev *mdev = d->model->mdevs[i];
+        for (size_t i = 0; i < b->model->n_mdevs; i++) {
+                const Mdev *mdev = b->model->mdevs[i];
 
                 if (!mdev_matches_filter(mdev, filter))
                         continue;
-                r = func(d, mdev, NULL, userdata);
+                r = func(b, mdev, NULL, userdata);
                 if (r < 0)
                         return r;
         }
         /* Definitions without a device: defined, or failed with the reason. */
-        for (size_t i = 0; i < d->n_definitions; i++) {
-                const Definition *e = d->definitions[i];
+        for (size_t i = 0; i < b->ops->definitions.n; i++) {
+                const Definition *e = b->ops->definitions.items[i];
 
-                if (model_find_mdev(d->model, &e->def->uuid) || !mdev_matches_filter(&e->shadow, filter))
+                if (model_find_mdev(b->model, &e->def->uuid) || !mdev_matches_filter(&e->shadow, filter))
                         continue;
-                r = func(d, &e->shadow, e->reason, userdata);
+                r = func(b, &e->shadow, e->reason, userdata);
                 if (r < 0)
                         return r;
         }
@@ -664,7 +654,7 @@ static int read_list_filter(sd_bus_message *m, BusOptions *filter, sd_bus_error 
 
 static int method_list_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Daemon *d = userdata;
+        Bus *b = userdata;
         BusOptions filter = {};
         int r;
 
@@ -678,7 +668,7 @@ static int method_list_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *er
         r = sd_bus_message_open_container(reply, 'a', "a{sv}");
         if (r < 0)
                 return r;
-        r = foreach_listed_mdev(d, &filter, append_mdev, reply);
+        r = foreach_listed_mdev(b, &filter, append_mdev, reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_close_container(reply);
@@ -695,7 +685,7 @@ static int method_list_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *er
 static int method_list_mdevs_by_fd(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ MdevTableWriter *w = NULL;
-        Daemon *d = userdata;
+        Bus *b = userdata;
         BusOptions filter = {};
         char path[MDEV_OBJECT_PATH_MAX];
         MdevField columns[_MDEV_FIELD_MAX];
@@ -714,11 +704,11 @@ static int method_list_mdevs_by_fd(sd_bus_message *m, void *userdata, sd_bus_err
         mdev_table_writer_init(w, fd);
 
         /* The header names the columns: any mdev's keys, in order. */
-        mdev_fields(d, &(Mdev) { .iommu_group = -1 }, NULL, path, columns);
+        mdev_fields(b, &(Mdev) { .iommu_group = -1 }, NULL, path, columns);
         for (size_t k = 0; k < _MDEV_FIELD_MAX; k++)
                 mdev_table_write_field(w, columns[k].key, k + 1 < _MDEV_FIELD_MAX ? '\t' : '\n');
 
-        r = foreach_listed_mdev(d, &filter, write_mdev_line, w);
+        r = foreach_listed_mdev(b, &filter, write_mdev_line, w);
         if (r >= 0)
                 r = mdev_table_writer_flush(w);
         if (r < 0)
@@ -780,12 +770,12 @@ static int append_parent(sd_bus_message *reply, const Parent *p) {
 
 static int method_list_parents(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Daemon *d = userdata;
+        Bus *b = userdata;
         int r;
 
         /* Counts change without uevents on the parent (e.g. IMS use): read them now. */
-        for (size_t i = 0; i < d->model->n_parents; i++)
-                (void) discovery_refresh_parent(d, d->model->parents[i]->syspath);
+        for (size_t i = 0; i < b->model->n_parents; i++)
+                (void) discovery_refresh_parent(b->discovery, b->model->parents[i]->syspath);
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
@@ -793,8 +783,8 @@ static int method_list_parents(sd_bus_message *m, void *userdata, sd_bus_error *
         r = sd_bus_message_open_container(reply, 'a', "a{sv}");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < d->model->n_parents; i++) {
-                r = append_parent(reply, d->model->parents[i]);
+        for (size_t i = 0; i < b->model->n_parents; i++) {
+                r = append_parent(reply, b->model->parents[i]);
                 if (r < 0)
                         return r;
         }
@@ -808,20 +798,17 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *libvirt = NULL, *policy = NULL;
         const char *const *shortfalls;
-        Daemon *d = userdata;
-        uint32_t pending = 0;
+        Bus *b = userdata;
+        const IdxdPolicy *p = b->ops->policy.policy;
         int r;
 
-        if (d->libvirt) {
-                if (asprintf(&libvirt, "%s %s", idxd_libvirt_get_uri(d->libvirt),
-                             idxd_libvirt_state_to_string(idxd_libvirt_get_state(d->libvirt))) < 0)
-                        return -ENOMEM;
-                pending = idxd_libvirt_get_pending(d->libvirt);
-        }
-        if (d->policy && asprintf(&policy, "%zu files, %zu pools, %zu assignments", d->policy->n_files,
-                                  d->policy->n_pools, d->policy->n_assignments) < 0)
+        libvirt = registrar_describe(b->registrar);
+        if (b->registrar && !libvirt)
                 return -ENOMEM;
-        (void) policy_apply_shortfalls(d, &shortfalls);
+        if (p && asprintf(&policy, "%zu files, %zu pools, %zu assignments", p->n_files, p->n_pools,
+                          p->n_assignments) < 0)
+                return -ENOMEM;
+        (void) policy_apply_shortfalls(b->ops, &shortfalls);
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
@@ -829,16 +816,16 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
                                           "version", "s", IDXD_VERSION,
-                                          "parents", "u", (uint32_t) d->model->n_parents,
-                                          "mdevs", "u", (uint32_t) d->model->n_mdevs,
-                                          "uptime_usec", "t", daemon_now_usec() - d->start_usec,
-                                          "sysfs_root", "s", d->sysfs_root,
-                                          "group", "s", d->has_group ? d->group_name : "",
+                                          "parents", "u", (uint32_t) b->model->n_parents,
+                                          "mdevs", "u", (uint32_t) b->model->n_mdevs,
+                                          "uptime_usec", "t", now_monotonic_usec() - b->start_usec,
+                                          "sysfs_root", "s", b->sysfs_root,
+                                          "group", "s", b->auth.exists ? b->auth.name : "",
                                           "libvirt", "s", libvirt ? libvirt : "none",
-                                          "libvirt_pending", "u", pending,
-                                          "definitions", "u", (uint32_t) d->n_definitions,
-                                          "state_dir", "s", d->state_dir,
-                                          "policy_dir", "s", d->policy_dir,
+                                          "libvirt_pending", "u", registrar_pending(b->registrar),
+                                          "definitions", "u", (uint32_t) b->ops->definitions.n,
+                                          "state_dir", "s", b->ops->definitions.state_dir,
+                                          "policy_dir", "s", b->ops->policy.policy_dir,
                                           "policy", "s", policy ? policy : "none");
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
@@ -857,24 +844,23 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *message = NULL;
-        Daemon *d = userdata;
+        Bus *b = userdata;
         int r;
 
-        r = auth_check_change(d, m, error);
+        r = auth_check_change(&b->auth, m, error);
         if (r < 0)
                 return r;
 
         /* All or nothing: a bad file leaves the running configuration and policy as they are. */
-        r = policy_apply_reload(d, &message);
+        r = policy_apply_reload(b->ops, &message);
         if (r < 0)
                 return sd_bus_error_setf(error, IDXD_ERROR_INVALID_CONFIG, "%s",
                                          message ? message : strerror(-r));
 
         /* Sysfs too: what a lost uevent hid. */
-        r = discovery_enumerate(d);
+        r = discovery_enumerate(b->discovery);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Re-enumerating devices failed: %m");
-        daemon_notify_status(d);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -920,31 +906,31 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_manager_register(Daemon *d) {
+int bus_manager_register(Bus *b) {
         int r;
 
-        r = sd_bus_add_object_vtable(d->bus, &d->manager_slot, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
-                                     manager_vtable, d);
+        r = sd_bus_add_object_vtable(b->bus, &b->manager_slot, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+                                     manager_vtable, b);
         if (r < 0)
                 return r;
-        return sd_bus_add_object_manager(d->bus, &d->object_manager_slot, IDXD_MANAGER_PATH);
+        return sd_bus_add_object_manager(b->bus, &b->object_manager_slot, IDXD_MANAGER_PATH);
 }
 
-void bus_manager_emit_mdev(Daemon *d, const Mdev *mdev, bool added) {
+void bus_manager_emit_mdev(Bus *b, const Mdev *mdev, bool added) {
         char path[MDEV_OBJECT_PATH_MAX];
         int r;
 
-        r = sd_bus_emit_signal(d->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+        r = sd_bus_emit_signal(b->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
                                added ? "MdevAdded" : "MdevRemoved", "so", mdev->uuid_string,
                                mdev_object_path(mdev, path));
         if (r < 0)
                 log_warning_errno(r, "Failed to emit a signal for mdev %s", mdev->uuid_string);
 }
 
-void bus_manager_emit_parent(Daemon *d, const Parent *p, bool added) {
+void bus_manager_emit_parent(Bus *b, const Parent *p, bool added) {
         int r;
 
-        r = sd_bus_emit_signal(d->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+        r = sd_bus_emit_signal(b->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
                                added ? "ParentAdded" : "ParentRemoved", "s", p->name);
         if (r < 0)
                 log_warning_errno(r, "Failed to emit a signal for parent %s", p->name);

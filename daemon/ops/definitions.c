@@ -4,12 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "definitions.h"
-#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
-#include "mdev-ops.h"
-#include "policy-apply.h"
+#include "ops.h"
 
 static Definition *definition_free(Definition *e) {
         if (!e)
@@ -25,21 +22,21 @@ static int definition_compare(const void *item, const void *key) {
         return idxd_uuid_compare(&((const Definition *) item)->def->uuid, key);
 }
 
-static size_t definitions_index(Daemon *d, const IdxdUuid *uuid, bool *found) {
-        return sorted_array_search((void *const *) d->definitions, d->n_definitions, uuid, definition_compare, found);
+static size_t definitions_index(Ops *o, const IdxdUuid *uuid, bool *found) {
+        return sorted_array_search((void *const *) o->definitions.items, o->definitions.n, uuid, definition_compare, found);
 }
 
-Definition *definitions_find(Daemon *d, const IdxdUuid *uuid) {
+Definition *definitions_find(Ops *o, const IdxdUuid *uuid) {
         bool found;
-        size_t i = definitions_index(d, uuid, &found);
+        size_t i = definitions_index(o, uuid, &found);
 
-        return found ? d->definitions[i] : NULL;
+        return found ? o->definitions.items[i] : NULL;
 }
 
-Definition *definitions_find_deviceless(Daemon *d, const IdxdUuid *uuid) {
-        Definition *e = definitions_find(d, uuid);
+Definition *definitions_find_deviceless(Ops *o, const IdxdUuid *uuid) {
+        Definition *e = definitions_find(o, uuid);
 
-        return e && !model_find_mdev(d->model, uuid) ? e : NULL;
+        return e && !model_find_mdev(o->model, uuid) ? e : NULL;
 }
 
 static void shadow_update(Definition *e) {
@@ -59,13 +56,13 @@ static void shadow_update(Definition *e) {
 }
 
 /* Takes def, also on failure. */
-static int definitions_insert(Daemon *d, IdxdDefinition *def) {
+static int definitions_insert(Ops *o, IdxdDefinition *def) {
         Definition *e;
         bool found;
-        size_t i = definitions_index(d, &def->uuid, &found);
+        size_t i = definitions_index(o, &def->uuid, &found);
 
         if (found) {
-                e = d->definitions[i];
+                e = o->definitions.items[i];
                 idxd_definition_free(e->def);
                 e->def = def;
                 shadow_update(e);
@@ -79,48 +76,49 @@ static int definitions_insert(Daemon *d, IdxdDefinition *def) {
         }
         e->def = def;
         shadow_update(e);
-        if (sorted_array_insert((void ***) &d->definitions, &d->n_definitions, i, e) < 0) {
+        if (sorted_array_insert((void ***) &o->definitions.items, &o->definitions.n, i, e) < 0) {
                 definition_free(e);
                 return -ENOMEM;
         }
         return 1;
 }
 
-void definitions_forget(Daemon *d, const IdxdUuid *uuid) {
+void definitions_forget(Ops *o, const IdxdUuid *uuid) {
         bool found;
-        size_t i = definitions_index(d, uuid, &found);
+        size_t i = definitions_index(o, uuid, &found);
 
         if (!found)
                 return;
-        definition_free(d->definitions[i]);
-        sorted_array_remove((void **) d->definitions, &d->n_definitions, i);
+        definition_free(o->definitions.items[i]);
+        sorted_array_remove((void **) o->definitions.items, &o->definitions.n, i);
 }
 
-void definitions_free_all(Daemon *d) {
-        for (size_t i = 0; i < d->n_definitions; i++)
-                definition_free(d->definitions[i]);
-        d->definitions = mfree(d->definitions);
-        d->n_definitions = 0;
-        d->autostart_defer = sd_event_source_disable_unref(d->autostart_defer);
-        d->announce_defer = sd_event_source_disable_unref(d->announce_defer);
+void definitions_done(Definitions *defs) {
+        for (size_t i = 0; i < defs->n; i++)
+                definition_free(defs->items[i]);
+        defs->items = mfree(defs->items);
+        defs->n = 0;
+        defs->autostart_defer = sd_event_source_disable_unref(defs->autostart_defer);
+        defs->announce_defer = sd_event_source_disable_unref(defs->announce_defer);
+        defs->state_dir = mfree(defs->state_dir);
 }
 
-int definitions_load(Daemon *d) {
+int definitions_load(Ops *o) {
         _cleanup_(idxd_store_load_done) IdxdStoreLoad l = {};
         int r;
 
-        r = idxd_store_load(d->state_dir, &l);
+        r = idxd_store_load(o->definitions.state_dir, &l);
         if (r < 0)
-                return log_error_errno(r, "Cannot read definitions from %s/" IDXD_STORE_SUBDIR, d->state_dir);
+                return log_error_errno(r, "Cannot read definitions from %s/" IDXD_STORE_SUBDIR, o->definitions.state_dir);
         for (size_t i = 0; i < l.n_errors; i++)
                 log_warning("Skipping definition %s", l.errors[i]);
 
         for (size_t i = 0; i < l.n_definitions; i++) {
-                r = definitions_insert(d, TAKE_PTR(l.definitions[i]));
+                r = definitions_insert(o, TAKE_PTR(l.definitions[i]));
                 if (r < 0)
                         return log_error_errno(r, "Cannot load definitions");
         }
-        log_info("Loaded %zu definitions from %s", d->n_definitions, d->state_dir);
+        log_info("Loaded %zu definitions from %s", o->definitions.n, o->definitions.state_dir);
         return 0;
 }
 
@@ -169,19 +167,19 @@ static int definition_copy(const IdxdDefinition *src, IdxdDefinition **ret) {
 }
 
 /* "Cannot <what> the definition of mdev U: <state_dir>/mdevs/U.json: <errno text> (errno N)" */
-static int store_error(Daemon *d, const char *what, const IdxdUuid *uuid, int r, char **ret_message) {
+static int store_error(Ops *o, const char *what, const IdxdUuid *uuid, int r, char **ret_message) {
         char s[IDXD_UUID_STRING_MAX];
 
         idxd_uuid_format(uuid, s);
         if (ret_message && asprintf(ret_message, "Cannot %s the definition of mdev %s: %s/" IDXD_STORE_SUBDIR "/%s.json: %s (errno %d)",
-                                    what, s, d->state_dir, s, strerror(-r), -r) < 0)
+                                    what, s, o->definitions.state_dir, s, strerror(-r), -r) < 0)
                 *ret_message = NULL;
         return r;
 }
 
-int definitions_save(Daemon *d, const IdxdDefinition *def, char **ret_message) {
+int definitions_save(Ops *o, const IdxdDefinition *def, char **ret_message) {
         _cleanup_(idxd_definition_freep) IdxdDefinition *copy = NULL;
-        Definition *e = definitions_find(d, &def->uuid);
+        Definition *e = definitions_find(o, &def->uuid);
         int r;
 
         if (e && definitions_equal(e->def, def))
@@ -189,29 +187,29 @@ int definitions_save(Daemon *d, const IdxdDefinition *def, char **ret_message) {
 
         r = definition_copy(def, &copy);
         if (r < 0)
-                return store_error(d, "copy", &def->uuid, r, ret_message);
-        r = idxd_store_save(d->state_dir, copy);
+                return store_error(o, "copy", &def->uuid, r, ret_message);
+        r = idxd_store_save(o->definitions.state_dir, copy);
         if (r < 0)
-                return store_error(d, "save", &def->uuid, r, ret_message);
-        r = definitions_insert(d, TAKE_PTR(copy));
+                return store_error(o, "save", &def->uuid, r, ret_message);
+        r = definitions_insert(o, TAKE_PTR(copy));
         if (r < 0)
-                return store_error(d, "keep", &def->uuid, r, ret_message);
+                return store_error(o, "keep", &def->uuid, r, ret_message);
         return r;
 }
 
-int definitions_unlink(Daemon *d, const IdxdUuid *uuid, char **ret_message) {
+int definitions_unlink(Ops *o, const IdxdUuid *uuid, char **ret_message) {
         int r;
 
-        if (!definitions_find(d, uuid))
+        if (!definitions_find(o, uuid))
                 return 0;
-        r = idxd_store_remove(d->state_dir, uuid);
+        r = idxd_store_remove(o->definitions.state_dir, uuid);
         if (r < 0 && r != -ENOENT)
-                return store_error(d, "remove", uuid, r, ret_message);
+                return store_error(o, "remove", uuid, r, ret_message);
         return 0;
 }
 
-void definitions_apply(Daemon *d, Mdev *mdev) {
-        Definition *e = mdev ? definitions_find(d, &mdev->uuid) : NULL;
+void definitions_apply(Ops *o, Mdev *mdev) {
+        Definition *e = mdev ? definitions_find(o, &mdev->uuid) : NULL;
         char *domain;
 
         if (!e)
@@ -234,56 +232,56 @@ void definitions_apply(Daemon *d, Mdev *mdev) {
 
 /* After the model has dropped the devices: the definitions' objects are back, as `defined`. */
 static int on_announce_defer(sd_event_source *s, void *userdata) {
-        Daemon *d = userdata;
+        Ops *o = userdata;
 
-        for (size_t i = 0; i < d->n_definitions; i++) {
-                Definition *e = d->definitions[i];
+        for (size_t i = 0; i < o->definitions.n; i++) {
+                Definition *e = o->definitions.items[i];
 
                 if (!e->announce)
                         continue;
                 e->announce = false;
-                if (!model_find_mdev(d->model, &e->def->uuid))
-                        bus_mdev_emit_added(d, &e->shadow);
+                if (!model_find_mdev(o->model, &e->def->uuid))
+                        ops_tell_definition_object(o, &e->shadow, true);
         }
         return 0;
 }
 
-void definitions_device_removed(Daemon *d, const Mdev *mdev) {
-        Definition *e = definitions_find(d, &mdev->uuid);
+void definitions_device_removed(Ops *o, const Mdev *mdev) {
+        Definition *e = definitions_find(o, &mdev->uuid);
         int r;
 
-        if (!e || !d->ready)
+        if (!e || !o->running)
                 return;
         e->announce = true;
-        if (!d->announce_defer) {
-                r = sd_event_add_defer(d->event, &d->announce_defer, on_announce_defer, d);
+        if (!o->definitions.announce_defer) {
+                r = sd_event_add_defer(o->event, &o->definitions.announce_defer, on_announce_defer, o);
                 if (r < 0) {
                         log_warning_errno(r, "Cannot announce definition %s", e->def->uuid_string);
                         return;
                 }
         }
-        (void) sd_event_source_set_enabled(d->announce_defer, SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_enabled(o->definitions.announce_defer, SD_EVENT_ONESHOT);
 }
 
-static void definition_start(Daemon *d, Definition *e, bool startup);
+static void definition_start(Ops *o, Definition *e, bool startup);
 
 typedef struct RetryTimer {
-        Daemon *daemon;
+        Ops *ops;
         IdxdUuid uuid;
 } RetryTimer;
 
 static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         RetryTimer *t = userdata;
-        Definition *e = definitions_find(t->daemon, &t->uuid);
+        Definition *e = definitions_find(t->ops, &t->uuid);
 
         if (e) {
                 e->retry = sd_event_source_disable_unref(e->retry);
-                definition_start(t->daemon, e, false);
+                definition_start(t->ops, e, false);
         }
         return 0;
 }
 
-static void schedule_retry(Daemon *d, Definition *e) {
+static void schedule_retry(Ops *o, Definition *e) {
         RetryTimer *t;
         int r;
 
@@ -293,9 +291,9 @@ static void schedule_retry(Daemon *d, Definition *e) {
         t = calloc(1, sizeof(*t));
         if (!t)
                 return;
-        t->daemon = d;
+        t->ops = o;
         t->uuid = e->def->uuid;
-        r = sd_event_add_time_relative(d->event, &e->retry, CLOCK_MONOTONIC, e->retry_usec, 0, on_retry_timer, t);
+        r = sd_event_add_time_relative(o->event, &e->retry, CLOCK_MONOTONIC, e->retry_usec, 0, on_retry_timer, t);
         if (r >= 0)
                 r = sd_event_source_set_destroy_callback(e->retry, free);
         if (r < 0) {
@@ -305,34 +303,34 @@ static void schedule_retry(Daemon *d, Definition *e) {
         }
 }
 
-static void autostart_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
-        Definition *e = definitions_find(d, uuid);
+static void autostart_done(Ops *o, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+        Definition *e = definitions_find(o, uuid);
         bool startup = userdata != NULL;
 
-        if (d->autostart_inflight > 0 && --d->autostart_inflight == 0 && d->policy_dirty)
-                policy_apply_schedule(d);
+        if (o->definitions.autostart_inflight > 0 && --o->definitions.autostart_inflight == 0 && o->policy.dirty)
+                policy_apply_schedule(o);
         if (e) {
                 e->creating = false;
                 /* Shutting down: the definition stays as it is for the next start. */
-                if (r < 0 && r != -ECANCELED && !model_find_mdev(d->model, uuid)) {
+                if (r < 0 && r != -ECANCELED && !model_find_mdev(o->model, uuid)) {
                         free(e->reason);
                         e->reason = strdup(message ? message : strerror(-r));
                         shadow_update(e);
                         /* A parent that went away brings its mdevs back when it returns, not before. */
-                        if (model_find_parent(d->model, e->def->parent)) {
+                        if (model_find_parent(o->model, e->def->parent)) {
                                 log_warning("Autostart of mdev %s failed, retrying: %s", e->def->uuid_string,
                                             strempty(e->reason));
-                                schedule_retry(d, e);
+                                schedule_retry(o, e);
                         } else
                                 log_notice("Autostart of mdev %s waits for parent %s: %s", e->def->uuid_string,
                                            e->def->parent, strempty(e->reason));
                 }
         }
         if (startup)
-                daemon_startup_op_end(d);
+                ops_startup_end(o);
 }
 
-static void definition_start(Daemon *d, Definition *e, bool startup) {
+static void definition_start(Ops *o, Definition *e, bool startup) {
         MdevCreateRequest req = {
                 .parent = e->def->parent,
                 .type = e->def->type,
@@ -347,22 +345,22 @@ static void definition_start(Daemon *d, Definition *e, bool startup) {
         };
 
         e->creating = true;
-        d->autostart_inflight++;
+        o->definitions.autostart_inflight++;
         if (startup)
-                daemon_startup_op_begin(d);
-        mdev_create(d, &req, autostart_done, startup ? d : NULL);
+                ops_startup_begin(o);
+        mdev_create(o, &req, autostart_done, startup ? o : NULL);
 }
 
 /* Autostart definitions whose parent is here and whose device is not. */
-static void autostart_pass(Daemon *d, bool startup) {
+static void autostart_pass(Ops *o, bool startup) {
         /* mdev_create() may finish (and change the table's entries) right away: walk by UUID. */
-        for (size_t i = 0; i < d->n_definitions; i++) {
-                Definition *e = d->definitions[i];
+        for (size_t i = 0; i < o->definitions.n; i++) {
+                Definition *e = o->definitions.items[i];
 
                 if (!e->def->autostart || e->creating || e->retry ||
-                    model_find_mdev(d->model, &e->def->uuid) || !model_find_parent(d->model, e->def->parent))
+                    model_find_mdev(o->model, &e->def->uuid) || !model_find_parent(o->model, e->def->parent))
                         continue;
-                definition_start(d, e, startup);
+                definition_start(o, e, startup);
         }
 }
 
@@ -371,19 +369,19 @@ static int on_autostart_defer(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-void definitions_schedule_autostart(Daemon *d) {
+void definitions_schedule_autostart(Ops *o) {
         int r;
 
-        if (!d->ready)
+        if (!o->running)
                 return;
-        if (!d->autostart_defer) {
-                r = sd_event_add_defer(d->event, &d->autostart_defer, on_autostart_defer, d);
+        if (!o->definitions.autostart_defer) {
+                r = sd_event_add_defer(o->event, &o->definitions.autostart_defer, on_autostart_defer, o);
                 if (r < 0) {
                         log_warning_errno(r, "Cannot schedule autostart");
                         return;
                 }
         }
-        (void) sd_event_source_set_enabled(d->autostart_defer, SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_enabled(o->definitions.autostart_defer, SD_EVENT_ONESHOT);
 }
 
 /*
@@ -391,55 +389,57 @@ void definitions_schedule_autostart(Daemon *d) {
  * until libvirt answers; live where the device exists. Creates register again
  * once their device is there (mdev-ops.c).
  */
-static void definitions_register_all(Daemon *d) {
-        int r;
+static void definitions_register_all(Ops *o) {
+        for (size_t i = 0; i < o->definitions.n; i++) {
+                const IdxdDefinition *def = o->definitions.items[i]->def;
 
-        if (!d->libvirt)
-                return;
-        for (size_t i = 0; i < d->n_definitions; i++) {
-                const IdxdDefinition *def = d->definitions[i]->def;
-
-                if (!def->domain)
-                        continue;
-                r = idxd_libvirt_register(d->libvirt, &def->uuid, def->domain,
-                                          model_find_mdev(d->model, &def->uuid) != NULL);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot register mdev %s with domain %s", def->uuid_string,
-                                          def->domain);
+                if (def->domain)
+                        registrar_register(o->registrar, &def->uuid, def->domain,
+                                           model_find_mdev(o->model, &def->uuid) != NULL);
         }
 }
 
-void definitions_reconcile(Daemon *d) {
+/* Unknown mdevs named one by one at start; the rest are counted (all of them with --debug). */
+#define RECONCILE_UNKNOWN_NAMED 10
+
+void definitions_reconcile(Ops *o) {
         size_t adopted = 0, unknown = 0;
 
-        for (size_t i = 0; i < d->model->n_mdevs; i++) {
-                const Mdev *mdev = d->model->mdevs[i];
+        for (size_t i = 0; i < o->model->n_mdevs; i++) {
+                const Mdev *mdev = o->model->mdevs[i];
 
-                if (definitions_find(d, &mdev->uuid))
+                if (definitions_find(o, &mdev->uuid)) {
                         adopted++;
-                else {
-                        unknown++;
+                        continue;
+                }
+                /* A host with thousands made by another tool gets a few names, not thousands of lines. */
+                if (++unknown <= RECONCILE_UNKNOWN_NAMED)
                         log_info("mdev %s on parent %s (type %s) has no definition: kept, not managed",
                                  mdev->uuid_string, strempty(mdev->parent), strempty(mdev->type));
-                }
+                else
+                        log_debug("mdev %s on parent %s (type %s) has no definition: kept, not managed",
+                                  mdev->uuid_string, strempty(mdev->parent), strempty(mdev->type));
         }
+        if (unknown > RECONCILE_UNKNOWN_NAMED)
+                log_info("%zu more mdevs have no definition: kept, not managed (idxdctl list shows them)",
+                         unknown - RECONCILE_UNKNOWN_NAMED);
         log_info("Reconciled: %zu definitions, %zu adopted mdevs, %zu unknown mdevs",
-                 d->n_definitions, adopted, unknown);
-        definitions_register_all(d);
+                 o->definitions.n, adopted, unknown);
+        definitions_register_all(o);
 
         /* One extra count so creates finishing right away cannot signal READY early. */
-        daemon_startup_op_begin(d);
-        autostart_pass(d, true);
-        daemon_startup_op_end(d);
+        ops_startup_begin(o);
+        autostart_pass(o, true);
+        ops_startup_end(o);
 }
 
-void definitions_restore(Daemon *d, const IdxdUuid *uuid) {
-        Definition *e = definitions_find(d, uuid);
+void definitions_restore(Ops *o, const IdxdUuid *uuid) {
+        Definition *e = definitions_find(o, uuid);
         int r;
 
         if (!e)
                 return;
-        r = idxd_store_save(d->state_dir, e->def);
+        r = idxd_store_save(o->definitions.state_dir, e->def);
         if (r < 0)
-                log_warning_errno(r, "Cannot restore the definition of mdev %s in %s", e->def->uuid_string, d->state_dir);
+                log_warning_errno(r, "Cannot restore the definition of mdev %s in %s", e->def->uuid_string, o->definitions.state_dir);
 }

@@ -8,21 +8,10 @@
 #include <unistd.h>
 
 #include "busy.h"
-#include "definitions.h"
-#include "libvirt.h"
 #include "log.h"
 #include "macro.h"
-#include "mdev-ops.h"
+#include "ops.h"
 #include "sysfs.h"
-
-/*
- * Creates written but not yet confirmed by their uevent, per parent and type.
- * The kernel makes an mdev inside the write; waiting for udev before the next
- * write would leave the loop idle for udev's latency on every create. Four
- * hide that latency in the benchmarks and keep the burst of uevents small
- * (umockdev's emulated netlink, in the tests, holds ten per listener).
- */
-#define CREATES_IN_FLIGHT_MAX 4
 
 /* How long a create waits for libvirt to say whether its domain exists. */
 #define DOMAIN_CHECK_TIMEOUT_USEC (5 * 1000000ULL)
@@ -53,7 +42,7 @@ struct MdevOp {
 };
 
 struct MdevQueue {
-        Daemon *daemon;
+        Ops *ops;
         char *parent;           /* parent name */
         char *type;             /* full type id */
         MdevOp *head, *tail;    /* waiting to run */
@@ -114,8 +103,8 @@ static char *message_new(const char *fmt, va_list ap) {
 }
 
 /* Reports the outcome to the requester and frees op. */
-static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) _printf_(4, 5);
-static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) {
+static void op_finish(Ops *o, MdevOp *op, int r, const char *fmt, ...) _printf_(4, 5);
+static void op_finish(Ops *o, MdevOp *op, int r, const char *fmt, ...) {
         _cleanup_free_ char *message = NULL;
         va_list ap;
 
@@ -125,20 +114,20 @@ static void op_finish(Daemon *d, MdevOp *op, int r, const char *fmt, ...) {
         if (op->kind == MDEV_OP_CREATE && r < 0 && op->new_definition) {
                 _cleanup_free_ char *unlink_message = NULL;
 
-                if (definitions_unlink(d, &op->uuid, &unlink_message) < 0)
+                if (definitions_unlink(o, &op->uuid, &unlink_message) < 0)
                         log_warning("%s", strempty(unlink_message));
                 else
-                        definitions_forget(d, &op->uuid);
+                        definitions_forget(o, &op->uuid);
         }
         if (op->callback)
-                op->callback(d, &op->uuid, r, message ? message : (r < 0 ? strerror(-r) : NULL), op->userdata);
+                op->callback(o, &op->uuid, r, message ? message : (r < 0 ? strerror(-r) : NULL), op->userdata);
         op_free(op);
 }
 
 /* Fails a request that never made it into a queue. */
-static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
+static void fail_request(Ops *o, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
                          int r, const char *fmt, ...) _printf_(6, 7);
-static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
+static void fail_request(Ops *o, const IdxdUuid *uuid, MdevOpCallback callback, void *userdata,
                          int r, const char *fmt, ...) {
         _cleanup_free_ char *message = NULL;
         va_list ap;
@@ -146,15 +135,15 @@ static void fail_request(Daemon *d, const IdxdUuid *uuid, MdevOpCallback callbac
         va_start(ap, fmt);
         message = message_new(fmt, ap);
         va_end(ap);
-        callback(d, uuid, r, message ? message : strerror(-r), userdata);
+        callback(o, uuid, r, message ? message : strerror(-r), userdata);
 }
 
 #define RETURN_FAILED_REQUEST(...) do { fail_request(__VA_ARGS__); return; } while (0)
 
 static void queue_free(MdevQueue *q) {
-        Daemon *d = q->daemon;
+        Ops *o = q->ops;
 
-        for (MdevQueue **i = &d->queues; *i; i = &(*i)->next)
+        for (MdevQueue **i = &o->queues.first; *i; i = &(*i)->next)
                 if (*i == q) {
                         *i = q->next;
                         break;
@@ -178,17 +167,17 @@ static int queue_schedule(MdevQueue *q) {
         int r;
 
         if (!q->defer) {
-                r = sd_event_add_defer(q->daemon->event, &q->defer, on_queue_defer, q);
+                r = sd_event_add_defer(q->ops->event, &q->defer, on_queue_defer, q);
                 if (r < 0)
                         return r;
         }
         return sd_event_source_set_enabled(q->defer, SD_EVENT_ONESHOT);
 }
 
-static int queue_get(Daemon *d, const char *parent, const char *type, MdevQueue **ret) {
+static int queue_get(Ops *o, const char *parent, const char *type, MdevQueue **ret) {
         MdevQueue *q;
 
-        for (q = d->queues; q; q = q->next)
+        for (q = o->queues.first; q; q = q->next)
                 if (strcmp(q->parent, parent) == 0 && strcmp(q->type, type) == 0) {
                         *ret = q;
                         return 0;
@@ -197,7 +186,7 @@ static int queue_get(Daemon *d, const char *parent, const char *type, MdevQueue 
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
-        q->daemon = d;
+        q->ops = o;
         q->parent = strdup(parent);
         q->type = strdup(type);
         if (!q->parent || !q->type) {
@@ -206,17 +195,17 @@ static int queue_get(Daemon *d, const char *parent, const char *type, MdevQueue 
                 free(q);
                 return -ENOMEM;
         }
-        q->next = d->queues;
-        d->queues = q;
+        q->next = o->queues.first;
+        o->queues.first = q;
         *ret = q;
         return 0;
 }
 
-static int queue_push(Daemon *d, const char *parent, const char *type, MdevOp *op) {
+static int queue_push(Ops *o, const char *parent, const char *type, MdevOp *op) {
         MdevQueue *q;
         int r;
 
-        r = queue_get(d, parent, type, &q);
+        r = queue_get(o, parent, type, &q);
         if (r < 0)
                 return r;
         /* Scheduled before op joins, so on failure the caller still owns op. */
@@ -251,9 +240,9 @@ static void queue_complete(MdevQueue *q, MdevOp *op, int r, const char *fmt, ...
         message = message_new(fmt, ap);
         va_end(ap);
         if (message)
-                op_finish(q->daemon, op, r, "%s", message);
+                op_finish(q->ops, op, r, "%s", message);
         else
-                op_finish(q->daemon, op, r, NULL);
+                op_finish(q->ops, op, r, NULL);
         (void) queue_schedule(q);
 }
 
@@ -269,9 +258,7 @@ static const char *uuid_string(const IdxdUuid *uuid, char buf[static IDXD_UUID_S
 }
 
 /* What the creator asked for beyond the device itself; a domain also gets the mdev in libvirt. */
-static void mdev_apply_options(Daemon *d, Mdev *mdev, const MdevOp *op) {
-        int r;
-
+static void mdev_apply_options(Ops *o, Mdev *mdev, const MdevOp *op) {
         if (op->domain && (!mdev->domain || strcmp(mdev->domain, op->domain) != 0)) {
                 char *domain = strdup(op->domain);
 
@@ -283,15 +270,12 @@ static void mdev_apply_options(Daemon *d, Mdev *mdev, const MdevOp *op) {
         mdev->persistent = mdev->persistent || op->persistent;
         mdev->autostart = mdev->autostart || op->autostart;
 
-        if (d->libvirt && op->domain) {
-                r = idxd_libvirt_register(d->libvirt, &mdev->uuid, op->domain, true);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot register mdev %s with domain %s", mdev->uuid_string, op->domain);
-        }
+        if (op->domain)
+                registrar_register(o->registrar, &mdev->uuid, op->domain, true);
 }
 
 /* A persistent create stores its definition before anything is made; failing that, nothing is. */
-static int create_save_definition(Daemon *d, MdevOp *op, const char *parent, const char *type) {
+static int create_save_definition(Ops *o, MdevOp *op, const char *parent, const char *type) {
         _cleanup_free_ char *message = NULL;
         IdxdDefinition def = {
                 .uuid = op->uuid,
@@ -309,7 +293,7 @@ static int create_save_definition(Daemon *d, MdevOp *op, const char *parent, con
         if (!op->persistent)
                 return 0;
         /* Options only add: an existing definition keeps its autostart and domain. */
-        old = definitions_find(d, &op->uuid);
+        old = definitions_find(o, &op->uuid);
         if (old) {
                 def.autostart = def.autostart || old->def->autostart;
                 if (!def.domain)
@@ -328,10 +312,10 @@ static int create_save_definition(Daemon *d, MdevOp *op, const char *parent, con
                 def.n_attrs = op->n_attrs;
         }
         idxd_uuid_format(&op->uuid, def.uuid_string);
-        r = definitions_save(d, &def, &message);
+        r = definitions_save(o, &def, &message);
         if (r < 0) {
                 log_warning("%s", strempty(message));
-                op_finish(d, op, -EIO, "%s", message ? message : "Cannot save the definition");
+                op_finish(o, op, -EIO, "%s", message ? message : "Cannot save the definition");
                 return r;
         }
         op->new_definition = r > 0;
@@ -342,7 +326,7 @@ static int create_save_definition(Daemon *d, MdevOp *op, const char *parent, con
 static int create_start(MdevQueue *q, MdevOp *op) {
         _cleanup_free_ char *avail_path = NULL, *create_path = NULL;
         char s[IDXD_UUID_STRING_MAX];
-        Daemon *d = q->daemon;
+        Ops *o = q->ops;
         unsigned avail;
         Mdev *existing;
         Parent *p;
@@ -355,25 +339,25 @@ static int create_start(MdevQueue *q, MdevOp *op) {
                 if (idxd_uuid_equal(&i->uuid, &op->uuid))
                         return -EAGAIN;
 
-        existing = model_find_mdev(d->model, &op->uuid);
+        existing = model_find_mdev(o->model, &op->uuid);
         if (existing) {
                 if (existing->parent && strcmp(existing->parent, q->parent) == 0 &&
                     existing->type && strcmp(existing->type, q->type) == 0) {
-                        r = create_save_definition(d, op, q->parent, q->type);
+                        r = create_save_definition(o, op, q->parent, q->type);
                         if (r < 0)
                                 return r;
-                        mdev_apply_options(d, existing, op);
-                        op_finish(d, op, 0, NULL);
+                        mdev_apply_options(o, existing, op);
+                        op_finish(o, op, 0, NULL);
                         return 0;
                 }
-                op_finish(d, op, -EEXIST, "mdev %s already exists on parent %s with type %s",
+                op_finish(o, op, -EEXIST, "mdev %s already exists on parent %s with type %s",
                           s, strempty(existing->parent), strempty(existing->type));
                 return -EEXIST;
         }
 
-        p = model_find_parent(d->model, q->parent);
+        p = model_find_parent(o->model, q->parent);
         if (!p) {
-                op_finish(d, op, -ENOENT, "Parent %s not found", q->parent);
+                op_finish(o, op, -ENOENT, "Parent %s not found", q->parent);
                 return -ENOENT;
         }
 
@@ -381,18 +365,18 @@ static int create_start(MdevQueue *q, MdevOp *op) {
         if (r >= 0)
                 r = sysfs_type_path(p->syspath, q->type, "create", &create_path);
         if (r < 0) {
-                op_finish(d, op, r, "Bad type %s on parent %s", q->type, q->parent);
+                op_finish(o, op, r, "Bad type %s on parent %s", q->type, q->parent);
                 return r;
         }
 
         /* Fresh from the file: the kernel's count, not a cached one. */
         r = sysfs_read_unsigned(avail_path, &avail);
         if (r == -ENOENT) {
-                op_finish(d, op, -ENOENT, "Type %s not found on parent %s", q->type, q->parent);
+                op_finish(o, op, -ENOENT, "Type %s not found on parent %s", q->type, q->parent);
                 return r;
         }
         if (r < 0) {
-                op_finish(d, op, -EIO, "Cannot read %s: %s", avail_path, strerror(-r));
+                op_finish(o, op, -EIO, "Cannot read %s: %s", avail_path, strerror(-r));
                 return r;
         }
         /*
@@ -402,26 +386,26 @@ static int create_start(MdevQueue *q, MdevOp *op) {
         if (q->n_running > 0 && avail <= q->n_running)
                 return -EAGAIN;
         if (avail == 0) {
-                op_finish(d, op, -ENOSPC, "No capacity: type %s on parent %s has no available instances",
+                op_finish(o, op, -ENOSPC, "No capacity: type %s on parent %s has no available instances",
                           q->type, q->parent);
                 return -ENOSPC;
         }
 
-        r = create_save_definition(d, op, q->parent, q->type);
+        r = create_save_definition(o, op, q->parent, q->type);
         if (r < 0)
                 return r;
 
         r = sysfs_write_string(create_path, s);
         if (r == -ENOSPC) {
-                op_finish(d, op, r, "No capacity: the kernel refused another %s on parent %s", q->type, q->parent);
+                op_finish(o, op, r, "No capacity: the kernel refused another %s on parent %s", q->type, q->parent);
                 return r;
         }
         if (r == -EEXIST) {
-                op_finish(d, op, r, "mdev %s already exists", s);
+                op_finish(o, op, r, "mdev %s already exists", s);
                 return r;
         }
         if (r < 0) {
-                op_finish(d, op, -EIO, "Creating mdev %s: writing %s failed: %s", s, create_path, strerror(-r));
+                op_finish(o, op, -EIO, "Creating mdev %s: writing %s failed: %s", s, create_path, strerror(-r));
                 return r;
         }
 
@@ -464,37 +448,37 @@ static int remove_write_async(const char *path) {
 static int remove_start(MdevQueue *q, MdevOp *op) {
         _cleanup_free_ char *path = NULL;
         char s[IDXD_UUID_STRING_MAX];
-        Daemon *d = q->daemon;
+        Ops *o = q->ops;
         bool busy = false;
         Mdev *mdev;
         int r;
 
         uuid_string(&op->uuid, s);
 
-        mdev = model_find_mdev(d->model, &op->uuid);
+        mdev = model_find_mdev(o->model, &op->uuid);
         if (!mdev) {
-                op_finish(d, op, -ENOENT, "mdev %s not found", s);
+                op_finish(o, op, -ENOENT, "mdev %s not found", s);
                 return -ENOENT;
         }
 
         if (mdev->iommu_group >= 0) {
                 int pid = 0;
 
-                r = busy_find_vfio_group_holder(NULL, d->dev_root, mdev->iommu_group, &pid);
+                r = busy_find_vfio_group_holder(NULL, o->queues.dev_root, mdev->iommu_group, &pid);
                 if (r < 0)
                         log_warning_errno(r, "Cannot tell whether mdev %s is in use", s);
                 busy = r > 0;
                 if (busy && !op->force) {
-                        op_finish(d, op, -EBUSY,
+                        op_finish(o, op, -EBUSY,
                                   "mdev %s is in use: process %d holds VFIO group %d open (use force to destroy it anyway)",
                                   s, pid, mdev->iommu_group);
                         return -EBUSY;
                 }
         }
 
-        r = sysfs_mdev_remove_path(d->sysfs_root, &op->uuid, &path);
+        r = sysfs_mdev_remove_path(o->queues.sysfs_root, &op->uuid, &path);
         if (r < 0) {
-                op_finish(d, op, r, "Cannot build the remove path for mdev %s", s);
+                op_finish(o, op, r, "Cannot build the remove path for mdev %s", s);
                 return r;
         }
         if (access(path, F_OK) < 0 && mdev->syspath) {
@@ -502,7 +486,7 @@ static int remove_start(MdevQueue *q, MdevOp *op) {
                 free(path);
                 path = NULL;
                 if (sysfs_attr_path(mdev->syspath, "remove", &path) < 0) {
-                        op_finish(d, op, -ENOMEM, "Out of memory");
+                        op_finish(o, op, -ENOMEM, "Out of memory");
                         return -ENOMEM;
                 }
         }
@@ -511,19 +495,19 @@ static int remove_start(MdevQueue *q, MdevOp *op) {
         if (!op->keep_definition) {
                 _cleanup_free_ char *message = NULL;
 
-                r = definitions_unlink(d, &op->uuid, &message);
+                r = definitions_unlink(o, &op->uuid, &message);
                 if (r < 0) {
-                        op_finish(d, op, -EIO, "%s", strempty(message));
+                        op_finish(o, op, -EIO, "%s", strempty(message));
                         return r;
                 }
         }
 
-        model_mdev_set_state(d->model, mdev, MDEV_STATE_REMOVING);
+        model_mdev_set_state(o->model, mdev, MDEV_STATE_REMOVING);
         r = busy ? remove_write_async(path) : sysfs_write_string(path, "1");
         if (r < 0) {
-                model_mdev_set_state(d->model, mdev, MDEV_STATE_ACTIVE);
-                definitions_restore(d, &op->uuid);
-                op_finish(d, op, r == -ENOENT ? -ENOENT : -EIO, "Removing mdev %s: writing %s failed: %s",
+                model_mdev_set_state(o->model, mdev, MDEV_STATE_ACTIVE);
+                definitions_restore(o, &op->uuid);
+                op_finish(o, op, r == -ENOENT ? -ENOENT : -EIO, "Removing mdev %s: writing %s failed: %s",
                           s, path, strerror(-r));
                 return r;
         }
@@ -535,24 +519,24 @@ static int remove_start(MdevQueue *q, MdevOp *op) {
 /* Before giving up, look at sysfs: the uevent may have been lost. */
 static bool confirmed_in_sysfs(MdevQueue *q, const MdevOp *op) {
         _cleanup_free_ char *path = NULL;
-        Daemon *d = q->daemon;
+        Ops *o = q->ops;
         char u[IDXD_UUID_STRING_MAX];
         Parent *p;
         Mdev *mdev;
 
         if (op->kind == MDEV_OP_CREATE) {
-                p = model_find_parent(d->model, q->parent);
+                p = model_find_parent(o->model, q->parent);
                 if (!p || sysfs_attr_path(p->syspath, uuid_string(&op->uuid, u), &path) < 0 ||
                     access(path, F_OK) < 0)
                         return false;
                 log_warning("mdev %s exists but its add uevent did not arrive", u);
-                (void) discovery_read_mdev(d, path, NULL);
+                (void) discovery_read_mdev(o->discovery, path, NULL);
         } else {
-                mdev = model_find_mdev(d->model, &op->uuid);
+                mdev = model_find_mdev(o->model, &op->uuid);
                 if (mdev && mdev->syspath && access(mdev->syspath, F_OK) >= 0)
                         return false;
                 log_warning("mdev %s is gone but its remove uevent did not arrive", uuid_string(&op->uuid, u));
-                (void) discovery_mdev_gone(d, &op->uuid);
+                (void) discovery_mdev_gone(o->discovery, &op->uuid);
         }
         /* The model update completed the op through the observer. */
         return !queue_is_running(q, op);
@@ -561,10 +545,10 @@ static bool confirmed_in_sysfs(MdevQueue *q, const MdevOp *op) {
 /* The oldest written op is the first to time out. */
 static int on_op_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         MdevQueue *q = userdata;
-        Daemon *d = q->daemon;
+        Ops *o = q->ops;
         MdevOp *op = q->running;
         char u[IDXD_UUID_STRING_MAX];
-        double seconds = (double) d->create_timeout_usec / 1e6;
+        double seconds = (double) o->queues.create_timeout_usec / 1e6;
 
         if (!op || confirmed_in_sysfs(q, op)) {
                 queue_arm_timer(q);
@@ -576,10 +560,10 @@ static int on_op_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
                 log_warning("Kernel did not confirm mdev %s on parent %s within %gs", u, q->parent, seconds);
                 queue_complete(q, op, -ETIMEDOUT, "The kernel did not confirm mdev %s within %gs", u, seconds);
         } else {
-                Mdev *mdev = model_find_mdev(d->model, &op->uuid);
+                Mdev *mdev = model_find_mdev(o->model, &op->uuid);
 
                 if (mdev)
-                        model_mdev_set_state(d->model, mdev, MDEV_STATE_ACTIVE);
+                        model_mdev_set_state(o->model, mdev, MDEV_STATE_ACTIVE);
                 log_warning("Kernel did not remove mdev %s within %gs", u, seconds);
                 queue_complete(q, op, -ETIMEDOUT, "The kernel did not remove mdev %s within %gs", u, seconds);
         }
@@ -599,7 +583,7 @@ static void queue_arm_timer(MdevQueue *q) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(q->timer, SD_EVENT_ONESHOT);
         } else
-                r = sd_event_add_time(q->daemon->event, &q->timer, CLOCK_MONOTONIC, q->running->deadline, 0,
+                r = sd_event_add_time(q->ops->event, &q->timer, CLOCK_MONOTONIC, q->running->deadline, 0,
                                       on_op_timeout, q);
         if (r < 0)
                 /* Without a timer a lost uevent would hold the queue for good. */
@@ -611,19 +595,19 @@ static bool queue_can_start(const MdevQueue *q) {
         if (!q->running)
                 return true;
         return q->head->kind == MDEV_OP_CREATE && q->running->kind == MDEV_OP_CREATE &&
-                q->n_running < CREATES_IN_FLIGHT_MAX;
+                q->n_running < q->ops->queues.creates_in_flight;
 }
 
 static void queue_dispatch(MdevQueue *q) {
-        Daemon *d = q->daemon;
+        Ops *o = q->ops;
         uint64_t now;
         Parent *p;
         int r;
 
         /* The previous op changed what the parent offers. */
-        p = model_find_parent(d->model, q->parent);
+        p = model_find_parent(o->model, q->parent);
         if (p)
-                (void) discovery_refresh_parent(d, p->syspath);
+                (void) discovery_refresh_parent(o->discovery, p->syspath);
 
         while (q->head && queue_can_start(q)) {
                 MdevOp *op = q->head, **tail;
@@ -646,8 +630,8 @@ static void queue_dispatch(MdevQueue *q) {
                 if (r <= 0)
                         continue;
 
-                (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-                op->deadline = now + d->create_timeout_usec;
+                (void) sd_event_now(o->event, CLOCK_MONOTONIC, &now);
+                op->deadline = now + o->queues.create_timeout_usec;
                 for (tail = &q->running; *tail; tail = &(*tail)->next)
                         ;
                 *tail = op;
@@ -660,10 +644,10 @@ static void queue_dispatch(MdevQueue *q) {
 }
 
 static unsigned queued_creates(const Parent *p, const MdevType *t, void *userdata) {
-        Daemon *d = userdata;
+        Ops *o = userdata;
         unsigned n = 0;
 
-        for (MdevQueue *q = d->queues; q; q = q->next) {
+        for (MdevQueue *q = o->queues.first; q; q = q->next) {
                 if (strcmp(q->parent, p->name) != 0 || strcmp(q->type, t->id) != 0)
                         continue;
                 for (MdevOp *op = q->running; op; op = op->next)
@@ -676,14 +660,14 @@ static unsigned queued_creates(const Parent *p, const MdevType *t, void *userdat
         return n;
 }
 
-static void create_enqueue(Daemon *d, const MdevCreateRequest *req, const char *parent, const char *type,
+static void create_enqueue(Ops *o, const MdevCreateRequest *req, const char *parent, const char *type,
                            MdevOpCallback callback, void *userdata) {
         MdevOp *op;
         int r;
 
         op = calloc(1, sizeof(*op));
         if (!op)
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+                RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         op->kind = MDEV_OP_CREATE;
         op->uuid = req->uuid;
         op->persistent = req->persistent || req->autostart;
@@ -695,15 +679,15 @@ static void create_enqueue(Daemon *d, const MdevCreateRequest *req, const char *
         if ((req->domain && *req->domain && !(op->domain = strdup(req->domain))) ||
             (req->pool && !(op->pool = strdup(req->pool))) || attrs_copy(req->attrs, req->n_attrs, &op->attrs) < 0) {
                 op_free(op);
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+                RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         }
 
-        r = queue_push(d, parent, type, op);
+        r = queue_push(o, parent, type, op);
         if (r < 0)
-                op_finish(d, op, r, "Cannot queue the request: %s", strerror(-r));
+                op_finish(o, op, r, "Cannot queue the request: %s", strerror(-r));
 }
 
-static void create_resolved(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
+static void create_resolved(Ops *o, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
         const char *type_spec = strempty(req->type);
         MdevType *type;
         Parent *parent;
@@ -711,38 +695,38 @@ static void create_resolved(Daemon *d, const MdevCreateRequest *req, MdevOpCallb
         int r;
 
         /* The same definition again with the parent left to us: the parent is the one it is on. */
-        existing = model_find_mdev(d->model, &req->uuid);
+        existing = model_find_mdev(o->model, &req->uuid);
         if (existing && existing->parent && existing->type && (!req->parent || !*req->parent) &&
             mdev_type_matches(existing->type, type_spec)) {
-                create_enqueue(d, req, existing->parent, existing->type, callback, userdata);
+                create_enqueue(o, req, existing->parent, existing->type, callback, userdata);
                 return;
         }
 
         /* Choosing a parent: on today's counts, less what queued creates will take. */
         if (!req->parent || !*req->parent)
-                for (size_t i = 0; i < d->model->n_parents; i++)
-                        (void) discovery_refresh_available(d, d->model->parents[i]);
+                for (size_t i = 0; i < o->model->n_parents; i++)
+                        (void) discovery_refresh_available(o->model->parents[i]);
 
-        r = model_resolve_type(d->model, req->parent, type_spec, queued_creates, d, &parent, &type);
+        r = model_resolve_type(o->model, req->parent, type_spec, queued_creates, o, &parent, &type);
         if (r == -ENXIO)
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT, "Parent %s not found", req->parent);
+                RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOENT, "Parent %s not found", req->parent);
         if (r == -ENOTUNIQ)
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
+                RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOENT,
                                       "Type %s is ambiguous: name it in full", type_spec);
         if (r < 0) {
                 if (req->parent && *req->parent)
-                        RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
+                        RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOENT,
                                               "Type %s not found on parent %s", type_spec, req->parent);
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOENT,
+                RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOENT,
                                       "Type %s not found on any parent", type_spec);
         }
 
-        create_enqueue(d, req, parent->name, type->id, callback, userdata);
+        create_enqueue(o, req, parent->name, type->id, callback, userdata);
 }
 
 /* A create waiting for libvirt to say whether its domain exists; owns copies of the request's strings. */
 typedef struct DomainCheck {
-        Daemon *daemon;
+        Ops *ops;
         MdevCreateRequest req;
         char *parent;
         char *type;
@@ -769,31 +753,30 @@ static void domain_check_free(DomainCheck *c) {
  */
 static void on_domain_checked(IdxdLibvirt *l, const char *domain, int r, const char *message, void *userdata) {
         DomainCheck *c = userdata;
-        Daemon *d = c->daemon;
+        Ops *o = c->ops;
 
         if (r == -ENOENT)
-                fail_request(d, &c->req.uuid, c->callback, c->userdata, -EREMOTEIO, "%s",
+                fail_request(o, &c->req.uuid, c->callback, c->userdata, -EREMOTEIO, "%s",
                              message ? message : "domain not found");
         else if (r == -ECANCELED)
-                fail_request(d, &c->req.uuid, c->callback, c->userdata, -ECANCELED, "The daemon is shutting down");
+                fail_request(o, &c->req.uuid, c->callback, c->userdata, -ECANCELED, "The daemon is shutting down");
         else
-                create_resolved(d, &c->req, c->callback, c->userdata);
+                create_resolved(o, &c->req, c->callback, c->userdata);
         domain_check_free(c);
 }
 
-void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
+void mdev_create(Ops *o, const MdevCreateRequest *req, MdevOpCallback callback, void *userdata) {
         DomainCheck *c;
-        int r;
 
-        if (!d->libvirt || !req->domain || !*req->domain) {
-                create_resolved(d, req, callback, userdata);
+        if (!o->registrar || !req->domain || !*req->domain) {
+                create_resolved(o, req, callback, userdata);
                 return;
         }
 
         c = calloc(1, sizeof(*c));
         if (!c)
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
-        c->daemon = d;
+                RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+        c->ops = o;
         c->req = *req;
         c->parent = req->parent ? strdup(req->parent) : NULL;
         c->type = req->type ? strdup(req->type) : NULL;
@@ -802,7 +785,7 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
         if ((req->parent && !c->parent) || (req->type && !c->type) || !c->domain || (req->pool && !c->pool) ||
             attrs_copy(req->attrs, req->n_attrs, &c->attrs) < 0) {
                 domain_check_free(c);
-                RETURN_FAILED_REQUEST(d, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
+                RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         }
         c->req.parent = c->parent;
         c->req.type = c->type;
@@ -812,60 +795,47 @@ void mdev_create(Daemon *d, const MdevCreateRequest *req, MdevOpCallback callbac
         c->callback = callback;
         c->userdata = userdata;
 
-        r = idxd_libvirt_check_domain(d->libvirt, c->domain, DOMAIN_CHECK_TIMEOUT_USEC, on_domain_checked, c);
-        if (r < 0) {
-                /* Not asked: go ahead, as when libvirt is away. */
-                log_warning_errno(r, "Cannot ask libvirt about domain %s", c->domain);
-                create_resolved(d, &c->req, callback, userdata);
-                domain_check_free(c);
-        }
+        registrar_check_domain(o->registrar, c->domain, DOMAIN_CHECK_TIMEOUT_USEC, on_domain_checked, c);
 }
 
 /* An mdev destroyed with its definition: forgotten, and out of its domain's libvirt config. */
-static void forget_for_good(Daemon *d, const IdxdUuid *uuid) {
-        char s[IDXD_UUID_STRING_MAX];
-        int r;
-
-        definitions_forget(d, uuid);
-        if (!d->libvirt)
-                return;
-        r = idxd_libvirt_unregister(d->libvirt, uuid);
-        if (r < 0)
-                log_warning_errno(r, "Cannot unregister mdev %s from libvirt", uuid_string(uuid, s));
+static void forget_for_good(Ops *o, const IdxdUuid *uuid) {
+        definitions_forget(o, uuid);
+        registrar_unregister(o->registrar, uuid);
 }
 
-void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definition,
+void mdev_destroy(Ops *o, const IdxdUuid *uuid, bool force, bool keep_definition,
                   MdevOpCallback callback, void *userdata) {
         char s[IDXD_UUID_STRING_MAX];
         Mdev *mdev;
         MdevOp *op;
         int r;
 
-        mdev = model_find_mdev(d->model, uuid);
-        if (!mdev && definitions_find(d, uuid)) {
+        mdev = model_find_mdev(o->model, uuid);
+        if (!mdev && definitions_find(o, uuid)) {
                 _cleanup_free_ char *message = NULL;
 
-                if (definitions_find(d, uuid)->creating)
-                        RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -EBUSY,
+                if (definitions_find(o, uuid)->creating)
+                        RETURN_FAILED_REQUEST(o, uuid, callback, userdata, -EBUSY,
                                               "mdev %s is being created from its definition: try again when it is done",
                                               uuid_string(uuid, s));
                 /* A definition without a device: destroying it is forgetting it. */
                 if (!keep_definition) {
-                        r = definitions_unlink(d, uuid, &message);
+                        r = definitions_unlink(o, uuid, &message);
                         if (r < 0)
-                                RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -EIO, "%s", strempty(message));
-                        bus_mdev_emit_removed(d, &definitions_find(d, uuid)->shadow);
-                        forget_for_good(d, uuid);
+                                RETURN_FAILED_REQUEST(o, uuid, callback, userdata, -EIO, "%s", strempty(message));
+                        ops_tell_definition_object(o, &definitions_find(o, uuid)->shadow, false);
+                        forget_for_good(o, uuid);
                 }
-                callback(d, uuid, 0, NULL, userdata);
+                callback(o, uuid, 0, NULL, userdata);
                 return;
         }
         if (!mdev)
-                RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -ENOENT, "mdev %s not found", uuid_string(uuid, s));
+                RETURN_FAILED_REQUEST(o, uuid, callback, userdata, -ENOENT, "mdev %s not found", uuid_string(uuid, s));
 
         op = calloc(1, sizeof(*op));
         if (!op)
-                RETURN_FAILED_REQUEST(d, uuid, callback, userdata, -ENOMEM, "Out of memory");
+                RETURN_FAILED_REQUEST(o, uuid, callback, userdata, -ENOMEM, "Out of memory");
         op->kind = MDEV_OP_REMOVE;
         op->uuid = *uuid;
         op->force = force;
@@ -873,14 +843,14 @@ void mdev_destroy(Daemon *d, const IdxdUuid *uuid, bool force, bool keep_definit
         op->callback = callback;
         op->userdata = userdata;
 
-        r = queue_push(d, strempty(mdev->parent), strempty(mdev->type), op);
+        r = queue_push(o, strempty(mdev->parent), strempty(mdev->type), op);
         if (r < 0)
-                op_finish(d, op, r, "Cannot queue the request: %s", strerror(-r));
+                op_finish(o, op, r, "Cannot queue the request: %s", strerror(-r));
 }
 
 /* The written op of this kind for uuid, and its queue. */
-static MdevOp *find_running(Daemon *d, MdevOpKind kind, const IdxdUuid *uuid, MdevQueue **ret_queue) {
-        for (MdevQueue *q = d->queues; q; q = q->next)
+static MdevOp *find_running(Ops *o, MdevOpKind kind, const IdxdUuid *uuid, MdevQueue **ret_queue) {
+        for (MdevQueue *q = o->queues.first; q; q = q->next)
                 for (MdevOp *op = q->running; op; op = op->next)
                         if (op->kind == kind && idxd_uuid_equal(&op->uuid, uuid)) {
                                 *ret_queue = q;
@@ -889,12 +859,12 @@ static MdevOp *find_running(Daemon *d, MdevOpKind kind, const IdxdUuid *uuid, Md
         return NULL;
 }
 
-void mdev_ops_apply_options(Daemon *d, Mdev *mdev) {
+void mdev_ops_apply_options(Ops *o, Mdev *mdev) {
         MdevQueue *q;
-        MdevOp *op = find_running(d, MDEV_OP_CREATE, &mdev->uuid, &q);
+        MdevOp *op = find_running(o, MDEV_OP_CREATE, &mdev->uuid, &q);
 
         if (op)
-                mdev_apply_options(d, mdev, op);
+                mdev_apply_options(o, mdev, op);
 }
 
 /* mdevctl's order: the attributes after the create, each in turn; the first failure stops. */
@@ -917,10 +887,10 @@ static int write_attrs(const Mdev *mdev, const MdevOp *op, char **ret_message) {
         return 0;
 }
 
-void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
+void mdev_ops_mdev_added(Ops *o, const Mdev *mdev) {
         _cleanup_free_ char *message = NULL;
         MdevQueue *q;
-        MdevOp *op = find_running(d, MDEV_OP_CREATE, &mdev->uuid, &q);
+        MdevOp *op = find_running(o, MDEV_OP_CREATE, &mdev->uuid, &q);
         int r;
 
         if (!op)
@@ -935,42 +905,47 @@ void mdev_ops_mdev_added(Daemon *d, const Mdev *mdev) {
         queue_complete(q, op, 0, NULL);
 }
 
-void mdev_ops_mdev_removed(Daemon *d, const Mdev *mdev) {
+void mdev_ops_mdev_removed(Ops *o, const Mdev *mdev) {
         MdevQueue *q;
-        MdevOp *op = find_running(d, MDEV_OP_REMOVE, &mdev->uuid, &q);
+        MdevOp *op = find_running(o, MDEV_OP_REMOVE, &mdev->uuid, &q);
 
         if (!op)
                 return;
         /* Destroyed for good: out of its domain too. A kept definition keeps its registration. */
         if (!op->keep_definition)
-                forget_for_good(d, &mdev->uuid);
+                forget_for_good(o, &mdev->uuid);
         queue_complete(q, op, 0, NULL);
 }
 
-void mdev_ops_parent_removed(Daemon *d, const Parent *p) {
-        for (MdevQueue *q = d->queues; q; q = q->next)
+void mdev_ops_parent_removed(Ops *o, const Parent *p) {
+        for (MdevQueue *q = o->queues.first; q; q = q->next)
                 if (strcmp(q->parent, p->name) == 0)
                         while (q->running && q->running->kind == MDEV_OP_CREATE)
                                 queue_complete(q, q->running, -ENOENT, "Parent %s was removed", p->name);
 }
 
-void mdev_ops_cancel_all(Daemon *d) {
-        while (d->queues) {
-                MdevQueue *q = d->queues;
+void mdev_ops_cancel_all(Ops *o) {
+        while (o->queues.first) {
+                MdevQueue *q = o->queues.first;
 
                 while (q->running) {
                         MdevOp *op = q->running;
 
                         q->running = op->next;
-                        op_finish(d, op, -ECANCELED, "The daemon is shutting down");
+                        op_finish(o, op, -ECANCELED, "The daemon is shutting down");
                 }
                 while (q->head) {
                         MdevOp *op = q->head;
 
                         q->head = op->next;
-                        op_finish(d, op, -ECANCELED, "The daemon is shutting down");
+                        op_finish(o, op, -ECANCELED, "The daemon is shutting down");
                 }
                 q->tail = NULL;
                 queue_free(q);
         }
+}
+
+void mdev_queues_done(MdevQueues *q) {
+        q->sysfs_root = mfree(q->sysfs_root);
+        q->dev_root = mfree(q->dev_root);
 }

@@ -34,9 +34,13 @@ typedef struct IdxdConfig {
         IdxdLogLevel log_level;
         unsigned ims_reserve;   /* IMS entries kept free per parent unless a pool says otherwise */
         IdxdOnUndefined on_domain_undefined;
+        unsigned creates_in_flight;     /* per parent and type: written, uevent not yet seen */
 } IdxdConfig;
 
 #define IDXD_DEFAULT_LIBVIRT_URI "qemu:///system"
+/* Chosen by bench/create.sh (docs/benchmarks.md); the tests run with 4 (docs/testing.md). */
+#define IDXD_DEFAULT_CREATES_IN_FLIGHT 32
+#define IDXD_MAX_CREATES_IN_FLIGHT 1024
 
 const char *idxd_log_level_to_string(IdxdLogLevel l);
 int idxd_log_level_from_string(const char *s);

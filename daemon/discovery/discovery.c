@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "discovery.h"
 #include "log.h"
 #include "macro.h"
 #include "sysfs.h"
@@ -43,11 +43,12 @@ static bool read_optional_unsigned(const char *syspath, const char *attr, unsign
         return sysfs_attr_path(syspath, attr, &path) >= 0 && sysfs_read_unsigned(path, ret) >= 0;
 }
 
-static char *read_optional_string(const char *syspath, const char *attr) {
+/* <syspath>/<attr> read with reader (an attribute's text, a link's last element), or NULL. */
+static char *read_optional(const char *syspath, const char *attr, int (*reader)(const char *path, char **ret)) {
         _cleanup_free_ char *path = NULL;
         char *s = NULL;
 
-        if (sysfs_attr_path(syspath, attr, &path) < 0 || sysfs_read_string(path, &s) < 0)
+        if (sysfs_attr_path(syspath, attr, &path) < 0 || reader(path, &s) < 0)
                 return NULL;
         return s;
 }
@@ -112,7 +113,7 @@ static const char *syspath_name(const char *syspath) {
         return slash ? slash + 1 : syspath;
 }
 
-int discovery_refresh_parent(Daemon *d, const char *syspath) {
+int discovery_refresh_parent(Discovery *d, const char *syspath) {
         _cleanup_(type_buffer_done) TypeBuffer types = {};
         _cleanup_free_ char *driver = NULL, *driver_link = NULL, *numa_path = NULL;
         ParentInfo info = {
@@ -139,7 +140,7 @@ int discovery_refresh_parent(Daemon *d, const char *syspath) {
         return model_parent_update(d->model, &info);
 }
 
-int discovery_refresh_available(Daemon *d, Parent *p) {
+int discovery_refresh_available(Parent *p) {
         int r = 0;
 
         for (size_t i = 0; i < p->n_types; i++) {
@@ -156,7 +157,7 @@ int discovery_refresh_available(Daemon *d, Parent *p) {
 }
 
 /* Creating or removing an mdev changes its parent's available instances. */
-static void refresh_parent_of(Daemon *d, const char *parent) {
+static void refresh_parent_of(Discovery *d, const char *parent) {
         Parent *p;
 
         if (d->enumerating || !parent)
@@ -166,19 +167,27 @@ static void refresh_parent_of(Daemon *d, const char *parent) {
                 (void) discovery_refresh_parent(d, p->syspath);
 }
 
-int discovery_read_mdev(Daemon *d, const char *syspath, const char *type_property) {
-        _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL;
-        _cleanup_free_ char *link_path = NULL, *group_path = NULL, *ims = NULL, *wq = NULL;
+/*
+ * Reads an mdev into the model. Its type is the mdev_type link, else
+ * type_property, else (ask_udev) the MDEV_TYPE udev keeps: a udev_device is
+ * built only for an mdev without the link, never for each of 10,000.
+ */
+static int read_mdev(Discovery *d, const char *syspath, const char *type_property, bool ask_udev) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL, *ims = NULL, *wq = NULL;
         MdevUevent u = { .syspath = syspath, .mdev_type_property = type_property };
         MdevInfo info;
         int r;
 
-        if (sysfs_attr_path(syspath, "mdev_type", &link_path) >= 0)
-                (void) sysfs_read_link_name(link_path, &type_link);
-        if (sysfs_attr_path(syspath, "iommu_group", &group_path) >= 0)
-                (void) sysfs_read_link_name(group_path, &group_link);
-        ims = read_optional_string(syspath, "ims_vectors");
-        wq = read_optional_string(syspath, "wq");
+        type_link = read_optional(syspath, "mdev_type", sysfs_read_link_name);
+        if (!type_link && !type_property && ask_udev) {
+                dev = udev_device_new_from_syspath(d->udev, syspath);
+                if (dev)
+                        u.mdev_type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
+        }
+        group_link = read_optional(syspath, "iommu_group", sysfs_read_link_name);
+        ims = read_optional(syspath, "ims_vectors", sysfs_read_string);
+        wq = read_optional(syspath, "wq", sysfs_read_string);
 
         u.mdev_type_link = type_link;
         u.iommu_group_link = group_link;
@@ -194,7 +203,11 @@ int discovery_read_mdev(Daemon *d, const char *syspath, const char *type_propert
         return r;
 }
 
-int discovery_mdev_gone(Daemon *d, const IdxdUuid *uuid) {
+int discovery_read_mdev(Discovery *d, const char *syspath, const char *type_property) {
+        return read_mdev(d, syspath, type_property, false);
+}
+
+int discovery_mdev_gone(Discovery *d, const IdxdUuid *uuid) {
         _cleanup_free_ char *parent = NULL;
         Mdev *mdev;
         int r;
@@ -213,7 +226,7 @@ int discovery_mdev_gone(Daemon *d, const IdxdUuid *uuid) {
         return r;
 }
 
-static int handle_mdev(Daemon *d, struct udev_device *dev, const char *action) {
+static int handle_mdev(Discovery *d, struct udev_device *dev, const char *action) {
         const char *syspath = udev_device_get_syspath(dev);
         IdxdUuid uuid;
 
@@ -228,7 +241,7 @@ static int handle_mdev(Daemon *d, struct udev_device *dev, const char *action) {
         return discovery_read_mdev(d, syspath, udev_device_get_property_value(dev, "MDEV_TYPE"));
 }
 
-static int handle_other(Daemon *d, struct udev_device *dev, const char *action) {
+static int handle_other(Discovery *d, struct udev_device *dev, const char *action) {
         const char *syspath = udev_device_get_syspath(dev);
 
         if (!syspath)
@@ -241,7 +254,7 @@ static int handle_other(Daemon *d, struct udev_device *dev, const char *action) 
         return discovery_refresh_parent(d, syspath);
 }
 
-static int handle_device(Daemon *d, struct udev_device *dev, const char *action) {
+static int handle_device(Discovery *d, struct udev_device *dev, const char *action) {
         const char *subsystem = udev_device_get_subsystem(dev);
         int r;
 
@@ -256,7 +269,7 @@ static int handle_device(Daemon *d, struct udev_device *dev, const char *action)
 }
 
 static int on_monitor_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Daemon *d = userdata;
+        Discovery *d = userdata;
         bool overflow = false;
 
         for (;;) {
@@ -279,11 +292,40 @@ static int on_monitor_event(sd_event_source *s, int fd, uint32_t revents, void *
                 log_warning("uevents were lost (receive buffer overflow); re-reading sysfs");
                 (void) discovery_enumerate(d);
         }
-        daemon_notify_status(d);
         return 0;
 }
 
-int discovery_start_monitor(Daemon *d) {
+int discovery_new(sd_event *event, Model *model, Discovery **ret) {
+        Discovery *d;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->event = sd_event_ref(event);
+        d->model = model;
+        d->udev = udev_new();
+        if (!d->udev) {
+                int r = negative_errno();
+
+                discovery_free(d);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+Discovery *discovery_free(Discovery *d) {
+        if (!d)
+                return NULL;
+        sd_event_source_disable_unref(d->monitor_source);
+        udev_monitor_unref(d->monitor);
+        udev_unref(d->udev);
+        sd_event_unref(d->event);
+        free(d);
+        return NULL;
+}
+
+int discovery_start_monitor(Discovery *d) {
         int r;
 
         d->monitor = udev_monitor_new_from_netlink(d->udev, "udev");
@@ -304,14 +346,14 @@ int discovery_start_monitor(Daemon *d) {
                                EPOLLIN, on_monitor_event, d);
 }
 
-typedef int (*LinkedDeviceFunc)(Daemon *d, const char *syspath);
+typedef int (*LinkedDeviceFunc)(Discovery *d, const char *syspath);
 
 /*
  * Calls func with the syspath behind each link in a sysfs directory, one at a
  * time as it is listed: a udev_enumerate would hold every device at once.
  * -ENOENT when the directory does not exist.
  */
-static int for_each_linked_device(Daemon *d, const char *path, LinkedDeviceFunc func) {
+static int for_each_linked_device(Discovery *d, const char *path, LinkedDeviceFunc func) {
         _cleanup_(closedirp) DIR *dir = NULL;
         struct dirent *de;
 
@@ -320,21 +362,27 @@ static int for_each_linked_device(Daemon *d, const char *path, LinkedDeviceFunc 
                 return -errno;
 
         while ((errno = 0, de = readdir(dir))) {
-                _cleanup_free_ char *link = NULL, *syspath = NULL;
+                _cleanup_free_ char *link = NULL, *target = NULL, *syspath = NULL;
+                int r;
 
                 if (de->d_name[0] == '.')
                         continue;
                 if (asprintf(&link, "%s/%s", path, de->d_name) < 0)
                         return -ENOMEM;
-                syspath = realpath(link, NULL);
-                if (!syspath)
+                /* One readlink(); realpath() would make one per path element (nine here). */
+                r = sysfs_read_link(link, &target);
+                if (r == -EINVAL)       /* a directory, not a link */
+                        syspath = TAKE_PTR(link);
+                else if (r < 0)
                         continue;       /* gone since the listing */
+                else if (sysfs_resolve_link(path, target, &syspath) < 0)
+                        return -ENOMEM;
                 (void) func(d, syspath);
         }
         return errno > 0 ? -errno : 0;
 }
 
-static int read_listed_parent(Daemon *d, const char *syspath) {
+static int read_listed_parent(Discovery *d, const char *syspath) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 
         if (!has_mdev_supported_types(syspath))
@@ -346,7 +394,7 @@ static int read_listed_parent(Daemon *d, const char *syspath) {
 }
 
 /* Without the mdev_bus class: every device, less the mdev bus (no mdev is built to be dropped). */
-static int enumerate_all_parents(Daemon *d) {
+static int enumerate_all_parents(Discovery *d) {
         _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
         struct udev_list_entry *entry;
         int r;
@@ -371,7 +419,7 @@ static int enumerate_all_parents(Daemon *d) {
  * scan of all devices would also build one udev_device per VFIO group (one
  * per mdev: 10,000 at 10,000 mdevs) only to drop it.
  */
-static int enumerate_parents(Daemon *d) {
+static int enumerate_parents(Discovery *d) {
         int r;
 
         r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/class/mdev_bus", read_listed_parent);
@@ -381,28 +429,12 @@ static int enumerate_parents(Daemon *d) {
         return enumerate_all_parents(d);
 }
 
-static bool has_link(const char *syspath, const char *attr) {
-        _cleanup_free_ char *path = NULL;
-        struct stat st;
-
-        return sysfs_attr_path(syspath, attr, &path) >= 0 && lstat(path, &st) >= 0 && S_ISLNK(st.st_mode);
-}
-
-static int read_listed_mdev(Daemon *d, const char *syspath) {
-        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
-        const char *type_property = NULL;
-
-        /* MDEV_TYPE only stands in for a missing mdev_type link: no udev_device for every mdev. */
-        if (!has_link(syspath, "mdev_type")) {
-                dev = udev_device_new_from_syspath(d->udev, syspath);
-                if (dev)
-                        type_property = udev_device_get_property_value(dev, "MDEV_TYPE");
-        }
-        return discovery_read_mdev(d, syspath, type_property);
+static int read_listed_mdev(Discovery *d, const char *syspath) {
+        return read_mdev(d, syspath, NULL, true);
 }
 
 /* The directories are libudev's, not --sysfs-root, so syspaths are the ones uevents carry. */
-static int enumerate_mdevs(Daemon *d) {
+static int enumerate_mdevs(Discovery *d) {
         int r;
 
         r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/bus/mdev/devices", read_listed_mdev);
@@ -411,7 +443,7 @@ static int enumerate_mdevs(Daemon *d) {
 }
 
 /* What vanished without a uevent reaching us (a lost or overflowed remove) goes on a re-enumeration. */
-static void prune_vanished(Daemon *d) {
+static void prune_vanished(Discovery *d) {
         for (size_t i = d->model->n_mdevs; i > 0; i--) {
                 Mdev *mdev = d->model->mdevs[i - 1];
 
@@ -426,7 +458,7 @@ static void prune_vanished(Daemon *d) {
         }
 }
 
-int discovery_enumerate(Daemon *d) {
+int discovery_enumerate(Discovery *d) {
         int r;
 
         prune_vanished(d);

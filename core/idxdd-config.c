@@ -81,6 +81,7 @@ int idxd_config_new(IdxdConfig **ret) {
         c->state_dir = strdup(IDXD_DEFAULT_STATE_DIR);
         c->policy_dir = strdup(IDXD_DEFAULT_CONFIG_DIR "/policy.d");
         c->log_level = IDXD_LOG_INFO;
+        c->creates_in_flight = IDXD_DEFAULT_CREATES_IN_FLIGHT;
         if (!c->group || !c->libvirt_uri || !c->state_dir || !c->policy_dir)
                 return -ENOMEM;
         *ret = TAKE_PTR(c);
@@ -155,7 +156,7 @@ static int get_choice(const JsonDoc *d, const char *key, const char *const *tabl
 int idxd_config_parse(const char *filename, const char *text, size_t length,
                       IdxdConfig **ret, char **ret_error) {
         static const char *const keys[] = { "group", "libvirt_uri", "state_dir", "policy_dir", "log_level",
-                                            "ims_reserve", "on_domain_undefined", NULL };
+                                            "ims_reserve", "on_domain_undefined", "creates_in_flight", NULL };
         _cleanup_(json_doc_freep) JsonDoc *d = NULL;
         _cleanup_(idxd_config_freep) IdxdConfig *c = NULL;
         const char *s;
@@ -220,6 +221,12 @@ int idxd_config_parse(const char *filename, const char *text, size_t length,
                 return r;
         if (r > 0)
                 c->ims_reserve = (unsigned) v;
+
+        r = json_doc_get_int(d, &d->root, "creates_in_flight", 1, IDXD_MAX_CREATES_IN_FLIGHT, &v, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                c->creates_in_flight = (unsigned) v;
 
         *ret = TAKE_PTR(c);
         return 0;

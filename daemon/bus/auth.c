@@ -3,12 +3,33 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "auth.h"
-#include "daemon.h"
 #include "log.h"
 #include "macro.h"
 
+int auth_group_init(AuthGroup *g, const char *name) {
+        struct group *gr;
+
+        g->name = strdup(name);
+        if (!g->name)
+                return -ENOMEM;
+        errno = 0;
+        gr = getgrnam(name);
+        if (!gr) {
+                log_warning("Group %s not found: only root may change mdevs", name);
+                g->exists = false;
+                return 0;
+        }
+        g->gid = gr->gr_gid;
+        g->exists = true;
+        return 0;
+}
+
+void auth_group_done(AuthGroup *g) {
+        g->name = mfree(g->name);
+}
 
 bool auth_allowed(uid_t euid, gid_t egid, const gid_t *gids, size_t n_gids, bool has_group, gid_t group) {
         if (euid == 0)
@@ -34,7 +55,7 @@ static bool user_in_group(uid_t uid, gid_t group) {
         return auth_allowed(uid, pw->pw_gid, gids, (size_t) n, true, group);
 }
 
-int auth_check_change(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
+int auth_check_change(const AuthGroup *g, sd_bus_message *m, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const gid_t *gids = NULL;
         uid_t uid = (uid_t) -1;
@@ -59,16 +80,16 @@ int auth_check_change(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
         n_gids = sd_bus_creds_get_supplementary_gids(creds, &gids);
 
         if (uid != (uid_t) -1) {
-                if (auth_allowed(uid, gid, gids, n_gids > 0 ? (size_t) n_gids : 0, d->has_group, d->group))
+                if (auth_allowed(uid, gid, gids, n_gids > 0 ? (size_t) n_gids : 0, g->exists, g->gid))
                         return 0;
-                if (n_gids < 0 && d->has_group && user_in_group(uid, d->group))
+                if (n_gids < 0 && g->exists && user_in_group(uid, g->gid))
                         return 0;
         }
 
-        if (d->has_group)
+        if (g->exists)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Permission denied: changing mdevs needs root or membership of group %s",
-                                         d->group_name);
+                                         g->name);
         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                 "Permission denied: changing mdevs needs root");
 }

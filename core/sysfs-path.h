@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* sysfs path building (pure) and small attribute read/write helpers. */
+/* sysfs and /dev path building: pure, and safe against names from clients. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,14 +21,13 @@ int sysfs_mdev_remove_path(const char *root, const IdxdUuid *uuid, char **ret);
 /* <dev_root>/vfio/<group> */
 int vfio_group_path(const char *dev_root, int group, char **ret);
 
-/* Reads an attribute with read(), never cached; one trailing newline is dropped. */
-int sysfs_read_string(const char *path, char **ret);
-int sysfs_read_unsigned(const char *path, unsigned *ret);
-int sysfs_read_int(const char *path, int *ret);
-/* Writes value in one write(); the kernel's errno (e.g. -ENOSPC) is returned. */
-int sysfs_write_string(const char *path, const char *value);
-/* The last element of a symlink's target, e.g. "5" for iommu_group. */
-int sysfs_read_link_name(const char *path, char **ret);
-/* Names of the subdirectories of path, sorted, NULL-terminated. */
-int sysfs_list_subdirs(const char *path, char ***ret, size_t *ret_n);
+/*
+ * Where a symlink in directory dir with this target points, resolved
+ * lexically ("." and ".." folded, no file system access): what realpath()
+ * gives for sysfs's links, whose directories are never links themselves,
+ * without a readlink() per path element. -EINVAL for a relative dir.
+ */
+int sysfs_resolve_link(const char *dir, const char *target, char **ret);
+
+/* Frees a NULL-terminated array of strings. */
 void strv_free(char **l);

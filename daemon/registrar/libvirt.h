@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -102,3 +103,28 @@ IdxdRegistration idxd_libvirt_get_registration(IdxdLibvirt *l, const IdxdUuid *u
 int idxd_libvirt_xml_count_mdev(const char *xml, const IdxdUuid *uuid);
 /* The <hostdev> element idxdd attaches and detaches, newly allocated. */
 int idxd_libvirt_hostdev_xml(const IdxdUuid *uuid, char **ret);
+
+/*
+ * The registrar as a loadable module (docs/libvirt.md, "Loaded on demand"):
+ * idxd-registrar-libvirt.so, linked with libvirt and libxml2, exports one
+ * table of the calls above under IDXD_REGISTRAR_SYMBOL; idxdd dlopen()s it
+ * only when a libvirt URI is configured, so idxdd itself links neither.
+ */
+#define IDXD_REGISTRAR_ABI 1
+#define IDXD_REGISTRAR_SYMBOL "idxd_registrar_libvirt"
+
+typedef struct IdxdRegistrarModule {
+        unsigned abi;                   /* IDXD_REGISTRAR_ABI */
+        size_t size;                    /* sizeof(IdxdRegistrarModule) */
+        int (*new)(sd_event *event, const char *uri, const IdxdLibvirtCallbacks *callbacks, void *userdata,
+                   IdxdLibvirt **ret);
+        IdxdLibvirt *(*free)(IdxdLibvirt *l);
+        int (*register_mdev)(IdxdLibvirt *l, const IdxdUuid *uuid, const char *domain, bool live);
+        int (*unregister_mdev)(IdxdLibvirt *l, const IdxdUuid *uuid);
+        int (*check_domain)(IdxdLibvirt *l, const char *domain, uint64_t timeout_usec,
+                            IdxdLibvirtCheckCallback callback, void *userdata);
+        const char *(*get_uri)(const IdxdLibvirt *l);
+        IdxdLibvirtState (*get_state)(IdxdLibvirt *l);
+        unsigned (*get_pending)(IdxdLibvirt *l);
+        IdxdRegistration (*get_registration)(IdxdLibvirt *l, const IdxdUuid *uuid, char **ret_message);
+} IdxdRegistrarModule;

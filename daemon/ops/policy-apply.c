@@ -4,46 +4,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "definitions.h"
 #include "idxdd-config.h"
 #include "log.h"
 #include "macro.h"
-#include "mdev-ops.h"
-#include "policy-apply.h"
-#include "policy.h"
+#include "ops.h"
 #include "solver-model.h"
 #include "solver.h"
-#include "sysfs.h"
+#include "sysfs-path.h"
 
-static void shortfalls_clear(Daemon *d) {
-        strv_free(d->policy_shortfalls);
-        d->policy_shortfalls = NULL;
-        d->n_policy_shortfalls = 0;
+static void shortfalls_clear(PolicyRunner *p) {
+        strv_free(p->shortfalls);
+        p->shortfalls = NULL;
+        p->n_shortfalls = 0;
 }
 
-void policy_apply_free(Daemon *d) {
-        idxd_policy_free(d->policy);
-        d->policy = NULL;
-        shortfalls_clear(d);
-        d->policy_timer = sd_event_source_disable_unref(d->policy_timer);
+void policy_runner_done(PolicyRunner *p) {
+        p->policy = idxd_policy_free(p->policy);
+        shortfalls_clear(p);
+        p->timer = sd_event_source_disable_unref(p->timer);
+        p->config_dir = mfree(p->config_dir);
+        p->policy_dir = mfree(p->policy_dir);
 }
 
-size_t policy_apply_shortfalls(Daemon *d, const char *const **ret_messages) {
-        *ret_messages = (const char *const *) d->policy_shortfalls;
-        return d->n_policy_shortfalls;
+size_t policy_apply_shortfalls(Ops *o, const char *const **ret_messages) {
+        *ret_messages = (const char *const *) o->policy.shortfalls;
+        return o->policy.n_shortfalls;
 }
 
 /* Logs the shortfalls when they differ from the last solve's. */
-static void shortfalls_update(Daemon *d, const IdxdShortfalls *s) {
-        bool same = s->n_items == d->n_policy_shortfalls;
+static void shortfalls_update(Ops *o, const IdxdShortfalls *s) {
+        bool same = s->n_items == o->policy.n_shortfalls;
         char **l;
 
         for (size_t i = 0; same && i < s->n_items; i++)
-                same = strcmp(s->items[i].message, d->policy_shortfalls[i]) == 0;
+                same = strcmp(s->items[i].message, o->policy.shortfalls[i]) == 0;
         if (same)
                 return;
 
-        shortfalls_clear(d);
+        shortfalls_clear(&o->policy);
         l = calloc(s->n_items + 1, sizeof(char *));
         if (!l)
                 return;
@@ -55,8 +53,8 @@ static void shortfalls_update(Daemon *d, const IdxdShortfalls *s) {
                         return;
                 }
         }
-        d->policy_shortfalls = l;
-        d->n_policy_shortfalls = s->n_items;
+        o->policy.shortfalls = l;
+        o->policy.n_shortfalls = s->n_items;
 }
 
 static bool policy_made(const IdxdUuid *uuid, void *userdata) {
@@ -65,71 +63,71 @@ static bool policy_made(const IdxdUuid *uuid, void *userdata) {
         return e && e->def->origin == IDXD_ORIGIN_POLICY;
 }
 
-static void policy_op_end(Daemon *d, bool startup) {
-        if (d->policy_inflight > 0 && --d->policy_inflight == 0 && d->policy_dirty)
-                policy_apply_schedule(d);
+static void policy_op_end(Ops *o, bool startup) {
+        if (o->policy.inflight > 0 && --o->policy.inflight == 0 && o->policy.dirty)
+                policy_apply_schedule(o);
         if (startup)
-                daemon_startup_op_end(d);
+                ops_startup_end(o);
 }
 
-static void policy_op_done(Daemon *d, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
+static void policy_op_done(Ops *o, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
         char s[IDXD_UUID_STRING_MAX];
 
         if (r < 0)
                 log_warning("Policy: mdev %s: %s", idxd_uuid_format(uuid, s), strempty(message));
-        policy_op_end(d, userdata != NULL);
+        policy_op_end(o, userdata != NULL);
 }
 
 /* A plan entry that exists without a definition (e.g. the state directory was lost) gets one back. */
-static void store_missing_definitions(Daemon *d, const IdxdPlan *plan) {
+static void store_missing_definitions(Ops *o, const IdxdPlan *plan) {
         for (size_t i = 0; i < plan->n_entries; i++) {
                 _cleanup_(idxd_definition_freep) IdxdDefinition *def = NULL;
                 _cleanup_free_ char *message = NULL;
                 const IdxdPlanEntry *e = &plan->entries[i];
 
-                if (!e->exists || definitions_find(d, &e->uuid))
+                if (!e->exists || definitions_find(o, &e->uuid))
                         continue;
                 if (idxd_plan_entry_to_definition(e, &def) < 0)
                         continue;
                 def->persistent = true;
-                if (definitions_save(d, def, &message) < 0)
+                if (definitions_save(o, def, &message) < 0)
                         log_warning("%s", strempty(message));
                 else
-                        definitions_apply(d, model_find_mdev(d->model, &e->uuid));
+                        definitions_apply(o, model_find_mdev(o->model, &e->uuid));
         }
 }
 
 /* Policy-made definitions without a device that the plan no longer has. */
-static void forget_dropped_definitions(Daemon *d, const IdxdPlan *plan) {
-        for (size_t i = d->n_definitions; i > 0; i--) {
-                Definition *e = d->definitions[i - 1];
+static void forget_dropped_definitions(Ops *o, const IdxdPlan *plan) {
+        for (size_t i = o->definitions.n; i > 0; i--) {
+                Definition *e = o->definitions.items[i - 1];
                 _cleanup_free_ char *message = NULL;
 
                 if (e->def->origin != IDXD_ORIGIN_POLICY || idxd_plan_find(plan, &e->def->uuid) ||
-                    model_find_mdev(d->model, &e->def->uuid) || e->creating)
+                    model_find_mdev(o->model, &e->def->uuid) || e->creating)
                         continue;
-                if (definitions_unlink(d, &e->def->uuid, &message) < 0) {
+                if (definitions_unlink(o, &e->def->uuid, &message) < 0) {
                         log_warning("%s", strempty(message));
                         continue;
                 }
                 log_info("Policy: definition %s released", e->def->uuid_string);
-                bus_mdev_emit_removed(d, &e->shadow);
-                definitions_forget(d, &e->shadow.uuid);
+                ops_tell_definition_object(o, &e->shadow, false);
+                definitions_forget(o, &e->shadow.uuid);
         }
 }
 
-static void policy_act(Daemon *d, const IdxdPlanAction *a, bool startup) {
+static void policy_act(Ops *o, const IdxdPlanAction *a, bool startup) {
         char s[IDXD_UUID_STRING_MAX];
 
-        d->policy_inflight++;
+        o->policy.inflight++;
         if (startup)
-                daemon_startup_op_begin(d);
+                ops_startup_begin(o);
         if (a->action == IDXD_PLAN_REMOVE) {
                 log_info("Policy: releasing mdev %s", idxd_uuid_format(&a->uuid, s));
-                mdev_destroy(d, &a->uuid, false, false, policy_op_done, startup ? d : NULL);
+                mdev_destroy(o, &a->uuid, false, false, policy_op_done, startup ? o : NULL);
                 return;
         }
-        mdev_create(d, &(MdevCreateRequest) {
+        mdev_create(o, &(MdevCreateRequest) {
                         .parent = a->entry->parent,
                         .type = a->entry->type,
                         .uuid = a->entry->uuid,
@@ -138,56 +136,56 @@ static void policy_act(Daemon *d, const IdxdPlanAction *a, bool startup) {
                         .autostart = a->entry->autostart,
                         .origin = IDXD_ORIGIN_POLICY,
                         .pool = a->entry->pool,
-                    }, policy_op_done, startup ? d : NULL);
+                    }, policy_op_done, startup ? o : NULL);
 }
 
-static int policy_run(Daemon *d, bool startup) {
+static int policy_run(Ops *o, bool startup) {
         _cleanup_(idxd_policy_freep) IdxdPolicy *empty = NULL;
         _cleanup_(idxd_solver_snapshot_done) IdxdSolverSnapshot snap = {};
         _cleanup_(idxd_plan_freep) IdxdPlan *plan = NULL;
         _cleanup_(idxd_shortfalls_freep) IdxdShortfalls *shortfalls = NULL;
         _cleanup_free_ IdxdPlanAction *actions = NULL;
-        const IdxdPolicy *policy = d->policy;
+        const IdxdPolicy *policy = o->policy.policy;
         size_t n_actions = 0;
         int r;
 
         /* In-flight creates are not in sysfs yet: the solver would count their room twice. */
-        if (d->policy_inflight > 0 || (!startup && d->startup_pending > 0) || d->autostart_inflight > 0) {
-                d->policy_dirty = true;
+        if (o->policy.inflight > 0 || (!startup && o->startup_pending > 0) || o->definitions.autostart_inflight > 0) {
+                o->policy.dirty = true;
                 return 0;
         }
-        d->policy_dirty = false;
+        o->policy.dirty = false;
         if (!policy) {
-                if (!d->policy_dropped)
+                if (!o->policy.dropped)
                         return 0;
                 /* The policy went away on a reload: what it made goes too. */
                 r = idxd_policy_new(&empty);
                 if (r < 0)
                         return log_warning_errno(r, "Cannot solve the policy");
                 policy = empty;
-                d->policy_dropped = false;
+                o->policy.dropped = false;
         }
 
-        for (size_t i = 0; i < d->model->n_parents; i++)
-                (void) discovery_refresh_available(d, d->model->parents[i]);
-        r = idxd_solver_snapshot_from_model(d->model, d->ims_reserve, &snap);
+        for (size_t i = 0; i < o->model->n_parents; i++)
+                (void) discovery_refresh_available(o->model->parents[i]);
+        r = idxd_solver_snapshot_from_model(o->model, o->policy.ims_reserve, &snap);
         if (r >= 0)
                 r = idxd_policy_solve(&snap.input, policy, &plan, &shortfalls);
         if (r >= 0)
-                r = idxd_plan_actions(plan, snap.input.mdevs, snap.input.n_mdevs, policy_made, d, &actions, &n_actions);
+                r = idxd_plan_actions(plan, snap.input.mdevs, snap.input.n_mdevs, policy_made, o, &actions, &n_actions);
         if (r < 0)
                 return log_warning_errno(r, "Cannot solve the policy");
 
-        shortfalls_update(d, shortfalls);
-        forget_dropped_definitions(d, plan);
-        store_missing_definitions(d, plan);
+        shortfalls_update(o, shortfalls);
+        forget_dropped_definitions(o, plan);
+        store_missing_definitions(o, plan);
         log_debug("Policy: %zu plan entries, %zu actions", plan->n_entries, n_actions);
 
         /* One extra count so ops finishing right away cannot reschedule in the middle. */
-        d->policy_inflight++;
+        o->policy.inflight++;
         for (size_t i = 0; i < n_actions; i++)
-                policy_act(d, &actions[i], startup);
-        policy_op_end(d, false);
+                policy_act(o, &actions[i], startup);
+        policy_op_end(o, false);
         return 0;
 }
 
@@ -196,34 +194,34 @@ static int on_policy_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void policy_apply_schedule(Daemon *d) {
+void policy_apply_schedule(Ops *o) {
         int r;
 
-        if ((!d->policy && !d->policy_dropped) || !d->notified_ready)
+        if ((!o->policy.policy && !o->policy.dropped) || !o->startup_finished)
                 return;
-        if (!d->policy_timer) {
-                r = sd_event_add_time_relative(d->event, &d->policy_timer, CLOCK_MONOTONIC, POLICY_DEBOUNCE_USEC, 0,
-                                               on_policy_timer, d);
+        if (!o->policy.timer) {
+                r = sd_event_add_time_relative(o->event, &o->policy.timer, CLOCK_MONOTONIC, POLICY_DEBOUNCE_USEC, 0,
+                                               on_policy_timer, o);
                 if (r < 0) {
                         log_warning_errno(r, "Cannot schedule the policy");
                         return;
                 }
         } else
-                (void) sd_event_source_set_time_relative(d->policy_timer, POLICY_DEBOUNCE_USEC);
-        (void) sd_event_source_set_enabled(d->policy_timer, SD_EVENT_ONESHOT);
+                (void) sd_event_source_set_time_relative(o->policy.timer, POLICY_DEBOUNCE_USEC);
+        (void) sd_event_source_set_enabled(o->policy.timer, SD_EVENT_ONESHOT);
 }
 
-void policy_apply_startup(Daemon *d) {
-        daemon_startup_op_begin(d);
-        (void) policy_run(d, true);
-        daemon_startup_op_end(d);
+void policy_apply_startup(Ops *o) {
+        ops_startup_begin(o);
+        (void) policy_run(o, true);
+        ops_startup_end(o);
 }
 
 /* Reads the policy directory: NULL policy when there are no files. */
-static int policy_read(Daemon *d, IdxdPolicy **ret, char **ret_message) {
+static int policy_read(Ops *o, IdxdPolicy **ret, char **ret_message) {
         int r;
 
-        r = idxd_policy_load_dir(d->policy_dir, ret, ret_message);
+        r = idxd_policy_load_dir(o->policy.policy_dir, ret, ret_message);
         if (r == -ENOENT || r == -ENODATA) {
                 *ret_message = mfree(*ret_message);
                 *ret = NULL;
@@ -232,52 +230,52 @@ static int policy_read(Daemon *d, IdxdPolicy **ret, char **ret_message) {
         return r;
 }
 
-static void policy_log_loaded(Daemon *d) {
-        if (d->policy)
-                log_info("Policy: %zu files, %zu pools, %zu assignments from %s", d->policy->n_files,
-                         d->policy->n_pools, d->policy->n_assignments, d->policy_dir);
+static void policy_log_loaded(Ops *o) {
+        if (o->policy.policy)
+                log_info("Policy: %zu files, %zu pools, %zu assignments from %s", o->policy.policy->n_files,
+                         o->policy.policy->n_pools, o->policy.policy->n_assignments, o->policy.policy_dir);
         else
-                log_info("No policy files in %s", d->policy_dir);
+                log_info("No policy files in %s", o->policy.policy_dir);
 }
 
-void policy_apply_load_initial(Daemon *d) {
+void policy_apply_load_initial(Ops *o) {
         _cleanup_free_ char *message = NULL;
         int r;
 
-        r = policy_read(d, &d->policy, &message);
+        r = policy_read(o, &o->policy.policy, &message);
         if (r < 0) {
                 log_error("%s; running without a policy", message ? message : strerror(-r));
-                d->policy = NULL;
+                o->policy.policy = NULL;
                 return;
         }
-        policy_log_loaded(d);
+        policy_log_loaded(o);
 }
 
-int policy_apply_reload(Daemon *d, char **ret_message) {
+int policy_apply_reload(Ops *o, char **ret_message) {
         _cleanup_(idxd_config_freep) IdxdConfig *config = NULL;
         _cleanup_(idxd_policy_freep) IdxdPolicy *policy = NULL;
         _cleanup_free_ char *path = NULL;
         int r;
 
-        if (asprintf(&path, "%s/idxdd.json", d->config_dir) < 0)
+        if (asprintf(&path, "%s/idxdd.json", o->policy.config_dir) < 0)
                 return -ENOMEM;
         r = idxd_config_load(path, &config, ret_message);
         if (r >= 0)
-                r = policy_read(d, &policy, ret_message);
+                r = policy_read(o, &policy, ret_message);
         if (r < 0) {
                 if (!*ret_message)
-                        (void) asprintf(ret_message, "%s: %s", d->policy_dir, strerror(-r));
+                        (void) asprintf(ret_message, "%s: %s", o->policy.policy_dir, strerror(-r));
                 return r;
         }
 
         /* Only what takes effect without a restart: the rest needs one (docs/daemon.md). */
-        d->ims_reserve = config->ims_reserve;
-        d->policy_dropped = d->policy_dropped || (d->policy && !policy);
-        idxd_policy_free(d->policy);
-        d->policy = TAKE_PTR(policy);
-        if (!d->policy)
-                shortfalls_clear(d);
-        policy_log_loaded(d);
-        policy_apply_schedule(d);
+        o->policy.ims_reserve = config->ims_reserve;
+        o->policy.dropped = o->policy.dropped || (o->policy.policy && !policy);
+        idxd_policy_free(o->policy.policy);
+        o->policy.policy = TAKE_PTR(policy);
+        if (!o->policy.policy)
+                shortfalls_clear(&o->policy);
+        policy_log_loaded(o);
+        policy_apply_schedule(o);
         return 0;
 }
