@@ -263,8 +263,8 @@ int policy_apply_reload(Ops *o, char **ret_message) {
         if (r >= 0)
                 r = policy_read(o, &policy, ret_message);
         if (r < 0) {
-                if (!*ret_message)
-                        (void) asprintf(ret_message, "%s: %s", o->policy.policy_dir, strerror(-r));
+                if (!*ret_message && asprintf(ret_message, "%s: %s", o->policy.policy_dir, strerror(-r)) < 0)
+                        *ret_message = NULL;
                 return r;
         }
 

@@ -198,15 +198,15 @@ check "systemd-sysusers makes the group again" sh -c 'systemd-sysusers && getent
 
 # -- purge -----------------------------------------------------------------------------
 mdevs_before=$(ls /sys/bus/mdev/devices | sort)
-check "apt-get purge idxdd idxdctl idxd-mdev-dkms" \
-	env DEBIAN_FRONTEND=noninteractive apt-get purge -y idxdd idxdctl idxd-mdev-dkms
+check "apt-get purge idxdd idxdd-libvirt idxdctl idxd-mdev-dkms" \
+	env DEBIAN_FRONTEND=noninteractive apt-get purge -y idxdd idxdd-libvirt idxdctl idxd-mdev-dkms
 left=
 for path in /lib/systemd/system/idxdd.service /etc/systemd/system/multi-user.target.wants/idxdd.service \
 	/lib/udev/rules.d/70-idxdd.rules /usr/share/dbus-1/system.d/org.idxd.Manager1.conf \
 	/usr/share/dbus-1/system-services/org.idxd.Manager1.service /usr/lib/sysusers.d/idxdd.conf \
 	/usr/lib/tmpfiles.d/idxdd.conf /usr/sbin/idxdd /usr/bin/idxdctl \
 	/usr/share/bash-completion/completions/idxdctl /var/lib/idxdd /etc/idxdd /var/lib/dkms/idxd-mdev \
-	/usr/src/idxd-mdev-* $(find /lib/modules -name 'idxd_mdev.ko*'); do
+	/usr/src/idxd-mdev-* /usr/lib/*/idxdd $(find /lib/modules -name 'idxd_mdev.ko*'); do
 	[ -e "$path" ] && left+=" $path"
 done
 check "purge leaves no unit, rule, D-Bus policy, state, config or module behind" \
