@@ -217,8 +217,10 @@ void harness_free(Harness *h) {
         g_free(h);
 }
 
-/* Creates in flight per queue for the daemon under test (docs/testing.md). */
-#define HARNESS_CREATES_IN_FLIGHT "4"
+/* Creates in flight per queue for the daemon under test: umockdev's netlink
+ * (ten datagrams per listener) overflowed with two queues of 4 on a loaded
+ * host, and its sender then aborts the test (docs/daemon.md). */
+#define HARNESS_CREATES_IN_FLIGHT "2"
 
 static int notify_socket_open(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
