@@ -142,6 +142,17 @@ bool idxd_sysfs_name_valid(const char *s) {
         return true;
 }
 
+bool idxd_domain_name_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > IDXD_DOMAIN_NAME_MAX)
+                return false;
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || *c == '/')
+                        return false;
+        return true;
+}
+
 int idxd_parse_attrs(const JsonDoc *doc, const JsonNode *attrs, IdxdDefinition *d, char **ret_error) {
         for (size_t i = 0; i < attrs->n_children; i++) {
                 const JsonNode *a = &attrs->children[i];
@@ -225,6 +236,10 @@ int idxd_definition_from_json(const char *filename, const char *text, size_t len
                 return r;
         if (domain && !*domain)
                 domain = NULL;
+        if (domain && !idxd_domain_name_valid(domain))
+                return json_doc_error(doc, json_node_member(&doc->root, "domain")->offset, ret_error,
+                                      "\"domain\" is not a domain name (1-%d bytes, no '/' or control characters)",
+                                      IDXD_DOMAIN_NAME_MAX);
         r = json_doc_get_bool(doc, &doc->root, "persistent", &d->persistent, ret_error);
         if (r < 0)
                 return r;

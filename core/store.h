@@ -59,6 +59,11 @@ int idxd_definition_from_json(const char *filename, const char *text, size_t len
 /* A file name sysfs could hold: 1-255 bytes, no '/', no control characters, not "." or "..". */
 bool idxd_sysfs_name_valid(const char *s);
 
+/* libvirt refuses '/' (QEMU) and newlines in domain names; control characters would garble lists and logs. */
+#define IDXD_DOMAIN_NAME_MAX 255
+/* 1-IDXD_DOMAIN_NAME_MAX bytes, no '/', no control characters: for the policy, definitions and D-Bus alike. */
+bool idxd_domain_name_valid(const char *s);
+
 /* Reads an "attrs" array (ordered single-key objects, mdevctl's format) into d. */
 struct JsonDoc;
 struct JsonNode;
