@@ -436,12 +436,9 @@ int idxd_policy_load_file(IdxdPolicy *policy, const char *path, char **ret_error
         size_t length;
         int r;
 
-        r = idxd_read_file(path, &text, &length);
-        if (r < 0) {
-                if (ret_error && asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
-                        *ret_error = NULL;
+        r = idxd_read_file(path, &text, &length, ret_error);
+        if (r < 0)
                 return r;
-        }
         return idxd_policy_parse(policy, path, text, length, ret_error);
 }
 

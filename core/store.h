@@ -69,8 +69,23 @@ struct JsonDoc;
 struct JsonNode;
 int idxd_parse_attrs(const struct JsonDoc *doc, const struct JsonNode *attrs, IdxdDefinition *d, char **ret_error);
 
-/* Reads a whole file (at most IDXD_READ_FILE_MAX bytes, else -EFBIG); *ret is NUL-terminated. */
-int idxd_read_file(const char *path, char **ret, size_t *ret_length);
+/*
+ * Reads a whole file idxdd acts on (configuration, policy, definitions, mdevctl
+ * files): opened with O_NONBLOCK|O_NOFOLLOW, so a FIFO cannot hang the reader
+ * and a symbolic link is refused (-ELOOP); then it must be a regular file
+ * (-EBADFD), trusted (idxd_file_trusted(), -EPERM) and at most
+ * IDXD_READ_FILE_MAX bytes (-EFBIG). *ret is NUL-terminated. On failure
+ * *ret_error (if not NULL) is "path: why".
+ */
+int idxd_read_file(const char *path, char **ret, size_t *ret_length, char **ret_error);
+
+/*
+ * sshd's StrictModes for one file: owned by root (or by the reader's own
+ * effective UID, for tools run by a user on their own files) and not
+ * writable by group or others. -EPERM with *ret_why set when not.
+ */
+struct stat;
+int idxd_file_trusted(const struct stat *st, char **ret_why);
 /* Writes a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
 int idxd_write_file_atomic(const char *path, const char *text, size_t length, unsigned mode);
 
