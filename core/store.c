@@ -496,6 +496,29 @@ int idxd_store_save(const char *state_dir, const IdxdDefinition *d) {
         return idxd_write_file_atomic(path, text, strlen(text), 0644);
 }
 
+int idxd_store_check_writable(const char *state_dir) {
+        _cleanup_free_ char *dir = NULL, *probe = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = store_dir(state_dir, &dir);
+        if (r < 0)
+                return r;
+        r = mkdir_exists_ok(state_dir);
+        if (r >= 0)
+                r = mkdir_exists_ok(dir);
+        if (r < 0)
+                return r;
+        /* A temp file as a save makes one; readers skip names that start with '.'. */
+        if (asprintf(&probe, "%s/.probe.XXXXXX", dir) < 0)
+                return -ENOMEM;
+        fd = mkostemp(probe, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        (void) unlink(probe);
+        return 0;
+}
+
 int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid) {
         _cleanup_free_ char *path = NULL;
         int r;

@@ -91,6 +91,8 @@ int idxd_write_file_atomic(const char *path, const char *text, size_t length, un
 
 /* Saves (creates or replaces) a definition under state_dir; creates the mdevs/ directory. */
 int idxd_store_save(const char *state_dir, const IdxdDefinition *d);
+/* Whether definitions can be saved: makes the mdevs/ directory and a temp file in it (removed). */
+int idxd_store_check_writable(const char *state_dir);
 /* Removes a definition; -ENOENT if there is none. */
 int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid);
 

@@ -35,6 +35,8 @@ typedef enum AuthAnswer {
         AUTH_ANSWER_CHALLENGE,          /* polkit would ask the user, the caller did not allow it */
         AUTH_ANSWER_NO_POLKIT,          /* nobody owns or can activate the name: the group rule decides */
         AUTH_ANSWER_FAILED,             /* polkit answered with an error */
+        AUTH_ANSWER_NO_CREDENTIALS,     /* the bus did not tell who the caller is */
+        AUTH_ANSWER_LIMITED,            /* too many checks in flight for this UID */
 } AuthAnswer;
 
 struct AuthQuery {
@@ -46,7 +48,8 @@ struct AuthQuery {
         gid_t *gids;                    /* from the bus; NULL when it reported none */
         size_t n_gids;
         bool has_gids;
-        sd_bus_slot *slot;              /* the CheckAuthorization call */
+        bool has_credentials;           /* step one done: GetConnectionCredentials answered */
+        sd_bus_slot *slot;              /* GetConnectionCredentials, then CheckAuthorization */
         sd_event_source *release;       /* idle: frees the query after the second dispatch */
         AuthAnswer answer;
         sd_bus_error error;             /* with AUTH_ANSWER_FAILED */
@@ -162,24 +165,16 @@ static int read_credential(sd_bus_message *reply, AuthQuery *q, bool *ret_has_ui
  * The sender's UID and groups as the bus reports them for its connection
  * (dbus-daemon's GetConnectionCredentials: UnixUserID and UnixGroupIDs, taken
  * when it connected). Never augmented from /proc/PID: what a process does to
- * its IDs after connecting, or a recycled PID, must not count. sd-bus
- * (252) does not pass UnixGroupIDs on, so this asks the bus itself; like
- * sd_bus_query_sender_creds() it waits for the bus driver, which answers
- * from its own tables at once.
+ * its IDs after connecting, or a recycled PID, must not count. sd-bus (252)
+ * does not pass UnixGroupIDs on, so the daemon asks the bus itself, without
+ * waiting: a bus busy relaying a 32 MB message must not stall the loop.
  */
-static int sender_credentials(sd_bus_message *m, AuthQuery *q) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *sender = sd_bus_message_get_sender(m);
+static int read_credentials(sd_bus_message *reply, AuthQuery *q) {
         bool has_uid = false;
         int r;
 
-        if (!sender)
-                return -EBADMSG;
-        r = sd_bus_call_method(sd_bus_message_get_bus(m), "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                               "org.freedesktop.DBus", "GetConnectionCredentials", &error, &reply, "s", sender);
-        if (r < 0)
-                return r;
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return -sd_bus_message_get_errno(reply) ?: -EIO;
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -277,17 +272,13 @@ static int on_release(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* polkit answered: keep the answer and hand the method call to sd-bus again (systemd's bus-polkit.c does the same). */
-static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        AuthQuery *q = userdata;
+/* Answered: hand the method call to sd-bus again (systemd's bus-polkit.c does the same). */
+static void dispatch_again(AuthQuery *q) {
         sd_bus *bus = sd_bus_message_get_bus(q->message);
         int r;
 
-        q->slot = sd_bus_slot_unref(q->slot);
-        r = read_polkit_answer(q, reply);
         /* Freed at idle priority: after the call has been dispatched again. */
-        if (r >= 0)
-                r = sd_event_add_defer(sd_bus_get_event(bus), &q->release, on_release, q);
+        r = sd_event_add_defer(sd_bus_get_event(bus), &q->release, on_release, q);
         if (r >= 0)
                 r = sd_event_source_set_priority(q->release, SD_EVENT_PRIORITY_IDLE);
         if (r >= 0)
@@ -300,6 +291,50 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                 (void) sd_bus_reply_method_errnof(q->message, r, "Authorization failed: %m");
                 auth_query_release(q);
         }
+}
+
+static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AuthQuery *q = userdata;
+        int r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        r = read_polkit_answer(q, reply);
+        if (r < 0) {
+                q->answer = AUTH_ANSWER_FAILED;
+                (void) sd_bus_error_set_errno(&q->error, r);
+        }
+        dispatch_again(q);
+        return 0;
+}
+
+static size_t queries_of_uid(const Auth *a, uid_t uid);
+static int ask_polkit(AuthQuery *q);
+
+/* Step one answered: root goes on at once, anyone else is polkit's (or the group rule's) to decide. */
+static int on_credentials_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AuthQuery *q = userdata;
+        int r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        r = read_credentials(reply, q);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot get the credentials of %s from the bus",
+                                  strempty(sd_bus_message_get_sender(q->message)));
+                q->answer = AUTH_ANSWER_NO_CREDENTIALS;
+        } else if (q->uid == 0)
+                q->answer = AUTH_ANSWER_ALLOWED;
+        else if (queries_of_uid(q->auth, q->uid) > AUTH_QUERIES_PER_UID_MAX)
+                /* Each check holds its call, arguments and all: bound what one user can make us hold. */
+                q->answer = AUTH_ANSWER_LIMITED;
+        else {
+                q->has_credentials = true;
+                r = ask_polkit(q);
+                if (r >= 0)
+                        return 0;
+                q->answer = AUTH_ANSWER_FAILED;
+                (void) sd_bus_error_set_errno(&q->error, r);
+        }
+        dispatch_again(q);
         return 0;
 }
 
@@ -314,8 +349,8 @@ static size_t queries_of_uid(const Auth *a, uid_t uid) {
         size_t n = 0;
 
         for (const AuthQuery *q = a->queries; q; q = q->next)
-                n += q->uid == uid && q->answer == AUTH_ANSWER_PENDING;
-        return n;
+                n += q->has_credentials && q->uid == uid && q->answer == AUTH_ANSWER_PENDING;
+        return n + 1;
 }
 
 static int deny(const Auth *a, AuthAction action, bool polkit, sd_bus_error *error) {
@@ -352,6 +387,14 @@ static int answered(AuthQuery *q, AuthAction action, sd_bus_error *error) {
                                          "Interactive authorization required for %s: call again allowing "
                                          "interactive authorization (idxdctl asks unless --no-ask-password)",
                                          actions[action].polkit_id);
+        case AUTH_ANSWER_NO_CREDENTIALS:
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Permission denied: the bus does not report the caller's credentials");
+        case AUTH_ANSWER_LIMITED:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "Too many authorization checks in flight for uid %u (at most %u per user, "
+                                         "%u in all): try again", (unsigned) q->uid, AUTH_QUERIES_PER_UID_MAX,
+                                         AUTH_QUERIES_MAX);
         case AUTH_ANSWER_FAILED:
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Permission denied: polkit could not check %s: %s",
@@ -363,8 +406,9 @@ static int answered(AuthQuery *q, AuthAction action, sd_bus_error *error) {
         }
 }
 
-static int ask_polkit(Auth *a, sd_bus_message *m, AuthQuery *q) {
+static int ask_polkit(AuthQuery *q) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        sd_bus_message *m = q->message;
         sd_bus *bus = sd_bus_message_get_bus(m);
         const char *sender = sd_bus_message_get_sender(m);
         bool interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
@@ -400,37 +444,24 @@ int auth_verify(Auth *a, sd_bus_message *m, AuthAction action, sd_bus_error *err
                 return answered(q, action, error);
         }
 
+        if (a->n_queries >= AUTH_QUERIES_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "Too many authorization checks in flight (at most %u): try again",
+                                         AUTH_QUERIES_MAX);
+        if (!sd_bus_message_get_sender(m))
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Permission denied: the call has no sender");
+
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
         *q = (AuthQuery) { .auth = a, .action = action, .error = SD_BUS_ERROR_NULL };
-        r = sender_credentials(m, q);
+        r = sd_bus_call_method_async(sd_bus_message_get_bus(m), &q->slot, "org.freedesktop.DBus",
+                                     "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionCredentials",
+                                     on_credentials_reply, q, "s", sd_bus_message_get_sender(m));
         if (r < 0) {
                 auth_query_free(q);
-                log_warning_errno(r, "Cannot get the credentials of %s from the bus",
-                                  strempty(sd_bus_message_get_sender(m)));
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "Permission denied: the bus does not report the caller's credentials");
-        }
-        if (q->uid == 0) {
-                auth_query_free(q);
-                return 1;
-        }
-        /* Each query holds its call, arguments and all: bound what one user can make us hold. */
-        if (a->n_queries >= AUTH_QUERIES_MAX || queries_of_uid(a, q->uid) >= AUTH_QUERIES_PER_UID_MAX) {
-                uid_t uid = q->uid;
-
-                auth_query_free(q);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "Too many authorization checks in flight for uid %u (at most %u per user, "
-                                         "%u in all): try again", (unsigned) uid, AUTH_QUERIES_PER_UID_MAX,
-                                         AUTH_QUERIES_MAX);
-        }
-
-        r = ask_polkit(a, m, q);
-        if (r < 0) {
-                auth_query_free(q);
-                return sd_bus_error_set_errnof(error, r, "Cannot ask polkit: %m");
+                return sd_bus_error_set_errnof(error, r, "Cannot ask the bus who the caller is: %m");
         }
         q->message = sd_bus_message_ref(m);
         q->next = a->queries;
