@@ -508,16 +508,7 @@ GPid harness_ctl_spawn(Harness *h, const char *out_path, const char *err_path, c
         for (; *args; args++)
                 g_ptr_array_add(full, (char *) *args);
         g_ptr_array_add(full, NULL);
-        g_autoptr(GPtrArray) argv = ctl_argv(NULL, (const char *const *) full->pdata);
-        g_auto(GStrv) env = plain_environ(h);
-        int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        g_assert_cmpint(out_fd, >=, 0);
-        g_assert_cmpint(err_fd, >=, 0);
-        GPid pid = spawn_child((const char *const *) argv->pdata, (const char *const *) env, out_fd, err_fd);
-        close(out_fd);
-        close(err_fd);
-        return pid;
+        return harness_spawn_as(h, NULL, NULL, NULL, (const char *const *) full->pdata, out_path, err_path);
 }
 
 CtlResult *harness_ctl_wait(GPid pid, const char *out_path, const char *err_path) {
