@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "polkit-agent.h"
@@ -34,8 +36,17 @@ void polkit_agent_open(PolkitAgent *a) {
         /* The write end stays open in the agent only: it is not O_CLOEXEC there. */
         (void) snprintf(notify_fd, sizeof(notify_fd), "%d", 3);
         (void) snprintf(process, sizeof(process), "%d", (int) getpid());
-        char *argv[] = { (char *) "pkttyagent", (char *) "--notify-fd", notify_fd, (char *) "--fallback",
-                         (char *) "--process", process, NULL };
+        /*
+         * For this process (polkit finds it from the subject idxdd names, our
+         * connection). In a logind session, as a fallback only, so that the
+         * session's own agent (a desktop's) asks, as systemctl does; outside
+         * one polkit ignores a fallback agent, so it is a plain one there.
+         */
+        char *session = NULL;
+        bool fallback = sd_pid_get_session(0, &session) >= 0;
+        free(session);
+        char *argv[] = { (char *) "pkttyagent", (char *) "--notify-fd", notify_fd, (char *) "--process", process,
+                         fallback ? (char *) "--fallback" : NULL, NULL };
 
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 3);

@@ -13,6 +13,6 @@ typedef struct PolkitAgent {
         pid_t pid;      /* 0: none running */
 } PolkitAgent;
 
-/* Starts pkttyagent and waits until it is registered; quietly nothing when it cannot be (no tty, not installed). */
+/* Starts pkttyagent and waits until it is registered; quietly nothing when it cannot be (no tty, root, not installed). */
 void polkit_agent_open(PolkitAgent *a);
 void polkit_agent_close(PolkitAgent *a);

@@ -572,11 +572,11 @@ gboolean harness_start_polkit(Harness *h, const char *group, const char *extra_r
                 g_assert_true(g_file_set_contents(extra_path, extra_rules, -1, NULL));
         }
 
-        /* Root in a mount namespace of its own: the host's polkit directories stay as they are. */
+        /* Root in a mount namespace of its own: the host's polkit directories stay as they are. Its log (agents registered, rules loaded) goes to the test's stderr. */
         g_autofree char *script = g_strdup_printf(
                 "mount --bind '%s' /usr/share/polkit-1/actions && "
                 "mount --bind '%s' /usr/share/polkit-1/rules.d && "
-                "mount --bind '%s' /etc/polkit-1/rules.d && exec %s --no-debug",
+                "mount --bind '%s' /etc/polkit-1/rules.d && exec %s",
                 actions, rules, etc_rules, polkitd);
         const char *argv[] = { "unshare", "-m", "--propagation", "private", "sh", "-c", script, NULL };
         g_auto(GStrv) env = plain_environ(h);

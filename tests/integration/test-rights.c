@@ -164,6 +164,68 @@ static void test_polkit_decides(void) {
         g_assert_false(fake_kernel_has_mdev(h->kernel, uuid));
 }
 
+/*
+ * idxdctl asks like systemctl: on a terminal (script(1) gives it a pty) and
+ * not root, it starts pkttyagent for the call, and polkit's AUTH_SELF for
+ * user daemon is answered through it. PAM would want daemon's password (it
+ * has none): inside this test's own mount namespace polkit-1's PAM file is
+ * pam_permit, for that one run (and the test bus is at the system bus's
+ * path). With --no-ask-password no agent is started
+ * and the call fails saying a password is needed.
+ */
+static void test_polkit_interactive(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        if (!harness_start_polkit(h, "nogroup",
+                                  "polkit.addRule(function(action, subject) {\n"
+                                  "    if (subject.user == \"daemon\" && action.id == \"org.idxd.manager1.change-mdevs\")\n"
+                                  "        return polkit.Result.AUTH_SELF;\n"
+                                  "});\n")) {
+                g_test_skip("polkitd cannot run here");
+                return;
+        }
+        if (!g_file_test("/usr/lib/pam.d/polkit-1", G_FILE_TEST_EXISTS) ||
+            g_file_test("/etc/pam.d/polkit-1", G_FILE_TEST_EXISTS)) {
+                g_test_skip("polkit's PAM file is not /usr/lib/pam.d/polkit-1 alone here");
+                return;
+        }
+        h->group = g_strdup("nogroup");
+        harness_start_daemon(h, NULL);
+
+        g_autofree char *pam = harness_write_file(h, "pam-polkit-1",
+                                                  "auth required pam_permit.so\naccount required pam_permit.so\n"
+                                                  "session required pam_permit.so\n");
+        const char *idxdctl = g_getenv("IDXD_TEST_IDXDCTL");
+        for (int ask = 1; ask >= 0; ask--) {
+                g_autofree char *cmd = g_strdup_printf("%s %s create --type dsa-1swq-v1 --parent idxd_sim.0",
+                                                       idxdctl ? idxdctl : IDXD_TEST_DEFAULT_IDXDCTL,
+                                                       ask ? "" : "--no-ask-password");
+                /*
+                 * polkit-agent-helper-1 is setuid, so GLib ignores
+                 * DBUS_SYSTEM_BUS_ADDRESS there: it answers polkitd on the
+                 * default socket path, which here is the test bus.
+                 */
+                g_autofree char *script = g_strdup_printf(
+                        "mount --bind '%s' /usr/lib/pam.d/polkit-1 && mount -t tmpfs tmpfs /run/dbus && "
+                        "touch /run/dbus/system_bus_socket && mount --bind '%s/bus' /run/dbus/system_bus_socket && "
+                        "exec setpriv --reuid=daemon --regid=daemon --clear-groups script -qec '%s' /dev/null",
+                        pam, h->dir, cmd);
+                const char *argv[] = { "unshare", "-m", "--propagation", "private", "sh", "-c", script, NULL };
+                g_autoptr(CtlResult) r = run_as(h, NULL, NULL, NULL, argv);
+                fake_kernel_sync(h->kernel);
+                if (ask) {
+                        assert_ctl_exit(r, 0);
+                        assert_contains(r->out, "AUTHENTICATING FOR org.idxd.manager1.change-mdevs");
+                        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 1);
+                } else {
+                        g_assert_cmpint(r->exit_code, ==, 1);
+                        assert_contains(r->out, "authorization needs a password");
+                        g_assert_null(strstr(r->out, "AUTHENTICATING"));
+                        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 1);
+                }
+        }
+}
+
 /* ---- credentials from the bus ---------------------------------------- */
 
 static CtlResult *caller(Harness *h, const char *mode, const char *group_id) {
@@ -583,6 +645,7 @@ static void test_read_only_at_start(void) {
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/polkit/decides", test_polkit_decides);
+        g_test_add_func("/polkit/interactive", test_polkit_interactive);
         g_test_add_func("/rights/egid-switch", test_egid_switch);
         g_test_add_func("/hostile/flood-unprivileged", test_flood_unprivileged);
         g_test_add_func("/hostile/caps", test_caps);
