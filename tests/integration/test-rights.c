@@ -113,17 +113,26 @@ static char *definition_path(Harness *h, const char *uuid) {
  * before it takes Reload away from everyone, which only polkit can do;
  * a user outside the group is asked for a password (auth_admin).
  */
-static void test_polkit_decides(void) {
-        g_autoptr(Harness) h = harness_new();
+/* A harness with one parent and polkitd whose test rule returns `result` when `condition` holds; NULL: skipped. */
+static Harness *harness_with_polkit(const char *condition, const char *result) {
+        Harness *h = harness_new();
+        g_autofree char *rule = g_strdup_printf("polkit.addRule(function(action, subject) {\n"
+                                                "    if (%s)\n"
+                                                "        return polkit.Result.%s;\n"
+                                                "});\n", condition, result);
         fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
-        if (!harness_start_polkit(h, "nogroup",
-                                  "polkit.addRule(function(action, subject) {\n"
-                                  "    if (action.id == \"org.idxd.manager1.reload\")\n"
-                                  "        return polkit.Result.NO;\n"
-                                  "});\n")) {
+        if (!harness_start_polkit(h, "nogroup", rule)) {
                 g_test_skip("polkitd cannot run here");
-                return;
+                harness_free(h);
+                return NULL;
         }
+        return h;
+}
+
+static void test_polkit_decides(void) {
+        g_autoptr(Harness) h = harness_with_polkit("action.id == \"org.idxd.manager1.reload\"", "NO");
+        if (!h)
+                return;
         h->group = g_strdup("nogroup");
         h->daemon_log = daemon_log_path(h);
         harness_start_daemon(h, NULL);
@@ -174,16 +183,10 @@ static void test_polkit_decides(void) {
  * and the call fails saying a password is needed.
  */
 static void test_polkit_interactive(void) {
-        g_autoptr(Harness) h = harness_new();
-        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
-        if (!harness_start_polkit(h, "nogroup",
-                                  "polkit.addRule(function(action, subject) {\n"
-                                  "    if (subject.user == \"daemon\" && action.id == \"org.idxd.manager1.change-mdevs\")\n"
-                                  "        return polkit.Result.AUTH_SELF;\n"
-                                  "});\n")) {
-                g_test_skip("polkitd cannot run here");
+        g_autoptr(Harness) h = harness_with_polkit(
+                "subject.user == \"daemon\" && action.id == \"org.idxd.manager1.change-mdevs\"", "AUTH_SELF");
+        if (!h)
                 return;
-        }
         if (!g_file_test("/usr/lib/pam.d/polkit-1", G_FILE_TEST_EXISTS) ||
             g_file_test("/etc/pam.d/polkit-1", G_FILE_TEST_EXISTS)) {
                 g_test_skip("polkit's PAM file is not /usr/lib/pam.d/polkit-1 alone here");
