@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -282,6 +283,19 @@ static guint64 status_kib(GPid pid, const char *key) {
         return g_ascii_strtoull(line + strlen(key) + 1, NULL, 10);
 }
 
+/* CPU time (user + system) of a process, in clock ticks. */
+static guint64 cpu_ticks(GPid pid) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+        g_autofree char *text = read_text(path);
+        const char *p = strrchr(text, ')');
+        guint64 utime = 0, stime = 0;
+        g_assert_nonnull(p);
+        /* After "pid (comm)": state is field 3, utime 14, stime 15. */
+        g_assert_cmpint(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                               &utime, &stime), ==, 2);
+        return utime + stime;
+}
+
 /* The daemon's own pid: the harness runs it under setpriv, which execs it, so the same. */
 static gint64 get_status_usec(Harness *h) {
         gint64 start = g_get_monotonic_time();
@@ -314,6 +328,7 @@ static void test_flood_unprivileged(void) {
         harness_start_daemon(h, NULL);
         (void) get_status_usec(h);
         guint64 rss_before = status_kib(h->daemon_pid, "VmRSS:"), hwm_before = status_kib(h->daemon_pid, "VmHWM:");
+        guint64 cpu_before = cpu_ticks(h->daemon_pid);
 
         /* IDXD_TEST_FLOODS (1-3): how many such callers at once; the issue measured one and three. */
         int floods = CLAMP(atoi(g_getenv("IDXD_TEST_FLOODS") ?: "1"), 1, 3);
@@ -367,10 +382,11 @@ static void test_flood_unprivileged(void) {
         g_usleep(300000);
         (void) get_status_usec(h);
         guint64 rss_after = status_kib(h->daemon_pid, "VmRSS:"), hwm_after = status_kib(h->daemon_pid, "VmHWM:");
+        double cpu = (double) (cpu_ticks(h->daemon_pid) - cpu_before) / (double) sysconf(_SC_CLK_TCK);
         g_printerr("# flood: %d x %s requests as nobody refused in %.2f s; root GetStatus x %u meanwhile, "
                    "slowest %.1f ms (the bus driver's GetId: %.1f ms); VmRSS %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB, VmHWM %"
-                   G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB\n", floods, requests, flood_usec / 1e6, calls, worst / 1e3, worst_bus / 1e3,
-                   rss_before, rss_after, hwm_before, hwm_after);
+                   G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB; idxdd CPU %.2f s\n", floods, requests, flood_usec / 1e6, calls, worst / 1e3, worst_bus / 1e3,
+                   rss_before, rss_after, hwm_before, hwm_after, cpu);
         /*
          * dbus-daemon validates a 32 MB message before relaying it and answers
          * nobody meanwhile (its own GetId stalls for about a second here): idxdd
