@@ -13,10 +13,14 @@
 #include "idxd-errors.h"
 #include "macro.h"
 #include "output.h"
+#include "polkit-agent.h"
 
 /* A batch call's bound: sd-bus's default, plus a quarter second per mdev. */
 #define BATCH_TIMEOUT_BASE_USEC         (25ULL * 1000 * 1000)
 #define BATCH_TIMEOUT_PER_MDEV_USEC     (250ULL * 1000)
+
+/* Someone may be typing a password: idxdd gives polkit 5 minutes. */
+#define INTERACTIVE_TIMEOUT_USEC        (310ULL * 1000 * 1000)
 
 #define HINT_NOT_RUNNING "start it with 'systemctl start idxdd'"
 
@@ -48,8 +52,13 @@ static const struct {
         /* The advice names the verb: see report_error(). */
         { SD_BUS_ERROR_INVALID_ARGS, "invalid argument",
           NULL, false },
+        /* idxdd's message says who may (root, the group, the polkit action). */
         { SD_BUS_ERROR_ACCESS_DENIED, "permission denied",
-          "run as root or as a member of the group '" IDXD_DEFAULT_GROUP "'", true },
+          "see RIGHTS in idxdctl(1)", false },
+        { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, "authorization needs a password",
+          "run idxdctl on a terminal without --no-ask-password, or as root", true },
+        { SD_BUS_ERROR_LIMITS_EXCEEDED, "too many calls waiting for authorization",
+          "try again in a moment", false },
         { SD_BUS_ERROR_SERVICE_UNKNOWN, "idxdd is not running",
           HINT_NOT_RUNNING, true },
         { SD_BUS_ERROR_NAME_HAS_NO_OWNER, "idxdd is not running",
@@ -164,11 +173,32 @@ int idxdctl_bus_report_error(const Idxdctl *ctl, const char *name, const char *m
         return idxd_error_exit_status(name);
 }
 
+/* Everything but the reads may need authorization; methods added later count as changes. */
+static bool call_may_change(sd_bus_message *call) {
+        static const char *const reads[] = { "ListMdevs", "ListMdevsByFileDescriptor", "ListParents", "GetStatus" };
+        const char *member = sd_bus_message_get_member(call);
+
+        for (size_t i = 0; i < ELEMENTSOF(reads); i++)
+                if (member && strcmp(member, reads[i]) == 0)
+                        return false;
+        return true;
+}
+
 int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint64_t timeout = ctl->call_timeout_usec;
+        PolkitAgent agent = {};
         int r;
 
-        r = sd_bus_call(ctl->bus, call, ctl->call_timeout_usec, &error, ret_reply);
+        /* As systemctl: polkit may ask for a password, on this terminal through pkttyagent. */
+        if (!ctl->no_ask_password && call_may_change(call)) {
+                (void) sd_bus_message_set_allow_interactive_authorization(call, true);
+                polkit_agent_open(&agent);
+                if (agent.pid > 0 && timeout < INTERACTIVE_TIMEOUT_USEC)
+                        timeout = INTERACTIVE_TIMEOUT_USEC;
+        }
+        r = sd_bus_call(ctl->bus, call, timeout, &error, ret_reply);
+        polkit_agent_close(&agent);
         if (r >= 0)
                 return 0;
 

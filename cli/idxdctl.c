@@ -28,7 +28,9 @@ static const char global_options_help[] =
         "  -h --help          Show this help\n"
         "     --system        Talk to idxdd on the system bus (default)\n"
         "     --address ADDR  Talk to idxdd on the bus at ADDR\n"
-        "     --json          Print JSON instead of a table\n";
+        "     --json          Print JSON instead of a table\n"
+        "     --no-ask-password\n"
+        "                     Do not ask for a password when polkit wants one\n";
 
 static void print_help(FILE *f) {
         fprintf(f,
@@ -84,6 +86,9 @@ int idxdctl_global_option(Idxdctl *ctl, const IdxdctlVerb *verb, int c, char *ar
                 return 0;
         case IDXDCTL_OPTION_JSON:
                 ctl->json = true;
+                return 0;
+        case IDXDCTL_OPTION_NO_ASK_PASSWORD:
+                ctl->no_ask_password = true;
                 return 0;
         case ':':
                 /* getopt leaves the option that lacks its argument at optind - 1. */

@@ -21,6 +21,7 @@ typedef struct Idxdctl {
         bool json;
         bool help;
         bool version;
+        bool no_ask_password;   /* never let polkit ask for a password */
         const IdxdctlVerb *verb;        /* the verb running */
         sd_bus *bus;            /* connected on first use */
         uint64_t call_timeout_usec;     /* 0: sd-bus's default (25 s, or $SYSTEMD_BUS_TIMEOUT) */
@@ -51,6 +52,7 @@ enum {
         IDXDCTL_OPTION_ADDRESS,
         IDXDCTL_OPTION_JSON,
         IDXDCTL_OPTION_VERSION,
+        IDXDCTL_OPTION_NO_ASK_PASSWORD,
         IDXDCTL_OPTION_VERB_FIRST,      /* verbs number their long-only options from here */
 };
 
@@ -58,7 +60,8 @@ enum {
         { "help",    no_argument,       NULL, 'h' },                            \
         { "system",  no_argument,       NULL, IDXDCTL_OPTION_SYSTEM },          \
         { "address", required_argument, NULL, IDXDCTL_OPTION_ADDRESS },         \
-        { "json",    no_argument,       NULL, IDXDCTL_OPTION_JSON }
+        { "json",    no_argument,       NULL, IDXDCTL_OPTION_JSON },            \
+        { "no-ask-password", no_argument, NULL, IDXDCTL_OPTION_NO_ASK_PASSWORD }
 
 /*
  * Helpers below return 0 to go on, or an IDXDCTL_EXIT_* failure status after

@@ -239,13 +239,13 @@ int idxd_config_load(const char *path, IdxdConfig **ret, char **ret_error) {
 
         if (ret_error)
                 *ret_error = NULL;
-        r = idxd_read_file(path, &text, &length);
-        if (r == -ENOENT)
+        r = idxd_read_file(path, &text, &length, ret_error);
+        if (r == -ENOENT) {
+                if (ret_error)
+                        *ret_error = mfree(*ret_error);
                 return idxd_config_new(ret);
-        if (r < 0) {
-                if (ret_error && asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
-                        *ret_error = NULL;
-                return r;
         }
+        if (r < 0)
+                return r;
         return idxd_config_parse(path, text, length, ret, ret_error);
 }

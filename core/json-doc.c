@@ -469,6 +469,9 @@ static int scan_value(Scanner *s, JsonNode *node, json_object *value, unsigned d
                 size_t len;
 
                 r = scan_string(s, &str, &len);
+                /* json-c would keep it and every C string would stop there: "ab\u0000cd" read as "ab". */
+                if (r >= 0 && strlen(str) != len)
+                        r = scan_fail(s, node->offset, "string contains a NUL character (\\u0000)");
                 break;
         }
         default:

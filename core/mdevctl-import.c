@@ -94,9 +94,9 @@ int idxd_mdevctl_load_file(const char *path, IdxdDefinition **ret, char **ret_er
         slash = strrchr(copy, '/');
         parent = slash ? slash + 1 : copy;
 
-        r = idxd_read_file(path, &text, &length);
+        r = idxd_read_file(path, &text, &length, ret_error);
         if (r < 0)
-                return path_error(ret_error, r, path, strerror(-r));
+                return r;
         return idxd_mdevctl_parse(path, parent, uuid, text, length, ret, ret_error);
 }
 

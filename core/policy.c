@@ -65,18 +65,6 @@ static bool pool_name_valid(const char *s) {
         return true;
 }
 
-/* libvirt refuses '/' in domain names; control characters would garble messages. */
-static bool domain_name_valid(const char *s) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > IDXD_POLICY_DOMAIN_MAX)
-                return false;
-        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
-                if (*c < 0x20 || *c == 0x7f || *c == '/')
-                        return false;
-        return true;
-}
-
 static int source_of(const JsonDoc *d, const JsonNode *n, char **ret) {
         unsigned line, column;
 
@@ -277,10 +265,10 @@ static int parse_assignment(const JsonDoc *d, const JsonNode *n, const FileDefau
         r = json_doc_need_string(d, n, "assignment", "domain", &domain, ret_error);
         if (r < 0)
                 return r;
-        if (!domain_name_valid(domain))
+        if (!idxd_domain_name_valid(domain))
                 return json_doc_error(d, json_node_member(n, "domain")->offset, ret_error,
                                       "domain name \"%s\" is not valid (1-%d characters, no '/' or control characters)",
-                                      domain, IDXD_POLICY_DOMAIN_MAX);
+                                      domain, IDXD_DOMAIN_NAME_MAX);
         r = json_doc_need_string(d, n, "assignment", "pool", &pool, ret_error);
         if (r < 0)
                 return r;
@@ -448,12 +436,9 @@ int idxd_policy_load_file(IdxdPolicy *policy, const char *path, char **ret_error
         size_t length;
         int r;
 
-        r = idxd_read_file(path, &text, &length);
-        if (r < 0) {
-                if (ret_error && asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
-                        *ret_error = NULL;
+        r = idxd_read_file(path, &text, &length, ret_error);
+        if (r < 0)
                 return r;
-        }
         return idxd_policy_parse(policy, path, text, length, ret_error);
 }
 

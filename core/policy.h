@@ -21,7 +21,6 @@
 #define IDXD_POLICY_MAX_IMS 1048576
 #define IDXD_POLICY_MAX_NUMA 1023
 #define IDXD_POLICY_NAME_MAX 64
-#define IDXD_POLICY_DOMAIN_MAX 255
 
 typedef struct IdxdPool {
         char *name;

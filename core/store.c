@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,17 @@ bool idxd_sysfs_name_valid(const char *s) {
         return true;
 }
 
+bool idxd_domain_name_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > IDXD_DOMAIN_NAME_MAX)
+                return false;
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || *c == '/')
+                        return false;
+        return true;
+}
+
 int idxd_parse_attrs(const JsonDoc *doc, const JsonNode *attrs, IdxdDefinition *d, char **ret_error) {
         for (size_t i = 0; i < attrs->n_children; i++) {
                 const JsonNode *a = &attrs->children[i];
@@ -225,6 +237,10 @@ int idxd_definition_from_json(const char *filename, const char *text, size_t len
                 return r;
         if (domain && !*domain)
                 domain = NULL;
+        if (domain && !idxd_domain_name_valid(domain))
+                return json_doc_error(doc, json_node_member(&doc->root, "domain")->offset, ret_error,
+                                      "\"domain\" is not a domain name (1-%d bytes, no '/' or control characters)",
+                                      IDXD_DOMAIN_NAME_MAX);
         r = json_doc_get_bool(doc, &doc->root, "persistent", &d->persistent, ret_error);
         if (r < 0)
                 return r;
@@ -265,21 +281,73 @@ int idxd_definition_from_json(const char *filename, const char *text, size_t len
         return 0;
 }
 
-int idxd_read_file(const char *path, char **ret, size_t *ret_length) {
+static int read_file_error(char **ret_error, int r, const char *path, const char *fmt, ...) _printf_(4, 5);
+static int read_file_error(char **ret_error, int r, const char *path, const char *fmt, ...) {
+        _cleanup_free_ char *what = NULL;
+        va_list ap;
+        int k;
+
+        if (!ret_error)
+                return r;
+        va_start(ap, fmt);
+        k = vasprintf(&what, fmt, ap);
+        va_end(ap);
+        if (k < 0 || asprintf(ret_error, "%s: %s", path, what) < 0)
+                *ret_error = NULL;
+        return r;
+}
+
+int idxd_file_trusted(const struct stat *st, char **ret_why) {
+        uid_t euid = geteuid();
+
+        *ret_why = NULL;
+        if (st->st_uid != 0 && st->st_uid != euid) {
+                if (asprintf(ret_why, "owned by uid %u, not by root%s: refused (a file idxdd acts on must be "
+                             "root's)", (unsigned) st->st_uid, euid != 0 ? " or this user" : "") < 0)
+                        return -ENOMEM;
+                return -EPERM;
+        }
+        if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+                if (asprintf(ret_why, "writable by %s (mode %04o): refused (chmod go-w)",
+                             (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others" :
+                             st->st_mode & S_IWGRP ? "its group" : "others",
+                             (unsigned) (st->st_mode & 07777)) < 0)
+                        return -ENOMEM;
+                return -EPERM;
+        }
+        return 0;
+}
+
+int idxd_read_file(const char *path, char **ret, size_t *ret_length, char **ret_error) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ char *buf = NULL, *why = NULL;
         size_t n = 0, allocated = 0;
         struct stat st;
+        int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
+        if (ret_error)
+                *ret_error = NULL;
+        /* Never block on a FIFO or a device, never follow a link someone put there. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0) {
+                r = negative_errno();
+                if (r == -ELOOP)
+                        return read_file_error(ret_error, r, path, "a symbolic link: refused (idxdd follows no links here)");
+                return read_file_error(ret_error, r, path, "%s", strerror(-r));
+        }
+        if (fstat(fd, &st) < 0) {
+                r = negative_errno();
+                return read_file_error(ret_error, r, path, "%s", strerror(-r));
+        }
         if (S_ISDIR(st.st_mode))
-                return -EISDIR;
+                return read_file_error(ret_error, -EISDIR, path, "%s", strerror(EISDIR));
         if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+                return read_file_error(ret_error, -EBADFD, path, "not a regular file (%s): refused",
+                                       S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" :
+                                       S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file");
+        r = idxd_file_trusted(&st, &why);
+        if (r < 0)
+                return why ? read_file_error(ret_error, r, path, "%s", why) : r;
 
         for (;;) {
                 ssize_t k;
@@ -291,7 +359,8 @@ int idxd_read_file(const char *path, char **ret, size_t *ret_length) {
                         if (m > IDXD_READ_FILE_MAX + 1)
                                 m = IDXD_READ_FILE_MAX + 1;
                         if (m <= n)
-                                return -EFBIG;
+                                return read_file_error(ret_error, -EFBIG, path, "larger than %u bytes: refused",
+                                                       IDXD_READ_FILE_MAX);
                         b = realloc(buf, m + 1);
                         if (!b)
                                 return -ENOMEM;
@@ -302,13 +371,15 @@ int idxd_read_file(const char *path, char **ret, size_t *ret_length) {
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return negative_errno();
+                        r = negative_errno();
+                        return read_file_error(ret_error, r, path, "%s", strerror(-r));
                 }
                 if (k == 0)
                         break;
                 n += (size_t) k;
                 if (n > IDXD_READ_FILE_MAX)
-                        return -EFBIG;
+                        return read_file_error(ret_error, -EFBIG, path, "larger than %u bytes: refused",
+                                               IDXD_READ_FILE_MAX);
         }
         if (!buf && !(buf = malloc(1)))
                 return -ENOMEM;
@@ -425,6 +496,29 @@ int idxd_store_save(const char *state_dir, const IdxdDefinition *d) {
         return idxd_write_file_atomic(path, text, strlen(text), 0644);
 }
 
+int idxd_store_check_writable(const char *state_dir) {
+        _cleanup_free_ char *dir = NULL, *probe = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = store_dir(state_dir, &dir);
+        if (r < 0)
+                return r;
+        r = mkdir_exists_ok(state_dir);
+        if (r >= 0)
+                r = mkdir_exists_ok(dir);
+        if (r < 0)
+                return r;
+        /* A temp file as a save makes one; readers skip names that start with '.'. */
+        if (asprintf(&probe, "%s/.probe.XXXXXX", dir) < 0)
+                return -ENOMEM;
+        fd = mkostemp(probe, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        (void) unlink(probe);
+        return 0;
+}
+
 int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid) {
         _cleanup_free_ char *path = NULL;
         int r;
@@ -508,9 +602,11 @@ static int load_one(IdxdStoreLoad *l, const char *dir, const char *name, const c
 
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        r = idxd_read_file(path, &text, &length);
+        r = idxd_read_file(path, &text, &length, &error);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0)
-                return push_errorf(l, path, strerror(-r));
+                return idxd_store_load_add_error(l, error ? error : strdup(path));
         r = idxd_definition_from_json(path, text, length, &d, &error);
         if (r == -ENOMEM)
                 return r;

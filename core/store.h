@@ -59,18 +59,40 @@ int idxd_definition_from_json(const char *filename, const char *text, size_t len
 /* A file name sysfs could hold: 1-255 bytes, no '/', no control characters, not "." or "..". */
 bool idxd_sysfs_name_valid(const char *s);
 
+/* libvirt refuses '/' (QEMU) and newlines in domain names; control characters would garble lists and logs. */
+#define IDXD_DOMAIN_NAME_MAX 255
+/* 1-IDXD_DOMAIN_NAME_MAX bytes, no '/', no control characters: for the policy, definitions and D-Bus alike. */
+bool idxd_domain_name_valid(const char *s);
+
 /* Reads an "attrs" array (ordered single-key objects, mdevctl's format) into d. */
 struct JsonDoc;
 struct JsonNode;
 int idxd_parse_attrs(const struct JsonDoc *doc, const struct JsonNode *attrs, IdxdDefinition *d, char **ret_error);
 
-/* Reads a whole file (at most IDXD_READ_FILE_MAX bytes, else -EFBIG); *ret is NUL-terminated. */
-int idxd_read_file(const char *path, char **ret, size_t *ret_length);
+/*
+ * Reads a whole file idxdd acts on (configuration, policy, definitions, mdevctl
+ * files): opened with O_NONBLOCK|O_NOFOLLOW, so a FIFO cannot hang the reader
+ * and a symbolic link is refused (-ELOOP); then it must be a regular file
+ * (-EBADFD), trusted (idxd_file_trusted(), -EPERM) and at most
+ * IDXD_READ_FILE_MAX bytes (-EFBIG). *ret is NUL-terminated. On failure
+ * *ret_error (if not NULL) is "path: why".
+ */
+int idxd_read_file(const char *path, char **ret, size_t *ret_length, char **ret_error);
+
+/*
+ * sshd's StrictModes for one file: owned by root (or by the reader's own
+ * effective UID, for tools run by a user on their own files) and not
+ * writable by group or others. -EPERM with *ret_why set when not.
+ */
+struct stat;
+int idxd_file_trusted(const struct stat *st, char **ret_why);
 /* Writes a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
 int idxd_write_file_atomic(const char *path, const char *text, size_t length, unsigned mode);
 
 /* Saves (creates or replaces) a definition under state_dir; creates the mdevs/ directory. */
 int idxd_store_save(const char *state_dir, const IdxdDefinition *d);
+/* Whether definitions can be saved: makes the mdevs/ directory and a temp file in it (removed). */
+int idxd_store_check_writable(const char *state_dir);
 /* Removes a definition; -ENOENT if there is none. */
 int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid);
 

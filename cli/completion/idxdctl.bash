@@ -30,7 +30,7 @@ _idxdctl()
         cword=$COMP_CWORD
     fi
 
-    local global_opts='--help --version --system --address --json'
+    local global_opts='--help --version --system --address --json --no-ask-password'
     local verbs='create list destroy types parents status reload policy import'
     local -A verb_opts=(
         [create]='--type --parent --uuid --count --domain --persistent --autostart'
@@ -91,7 +91,7 @@ _idxdctl()
     fi
 
     if [[ $cur == -* ]]; then
-        _idxdctl_reply "${verb_opts[$verb]} --help --json --system --address"
+        _idxdctl_reply "${verb_opts[$verb]} --help --json --system --address --no-ask-password"
     elif [[ $verb == destroy ]]; then
         _idxdctl_reply "$(_idxdctl_values list uuid)"
     elif [[ $verb == policy && $prev == policy ]]; then

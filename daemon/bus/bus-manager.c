@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bus-args.h"
 #include "bus.h"
 #include "config.h"
 #include "idxd-bus.h"
@@ -20,177 +21,25 @@
 #include "mdev-table.h"
 
 
-/* Every option any method takes; each method names the ones it accepts. */
-typedef struct BusOptions {
-        const char *parent;
-        const char *type;
-        const char *uuid;
-        const char *domain;
-        int persistent;
-        int autostart;
-        int force;
-        int keep_definition;
-        IdxdAttr *attrs;        /* strings point into the message; the array is ours */
-        size_t n_attrs;
-} BusOptions;
 
-typedef struct OptionSpec {
-        const char *key;
-        char type;              /* 's', 'b', or 'A' for a(ss) */
-        size_t offset;
-} OptionSpec;
-
-#define OPTION(key, type, field) { key, type, offsetof(BusOptions, field) }
-
-static const OptionSpec create_options[] = {
-        OPTION("domain", 's', domain),
-        OPTION("persistent", 'b', persistent),
-        OPTION("autostart", 'b', autostart),
-        OPTION("attrs", 'A', attrs),
-        {}
-};
-
-static const OptionSpec create_request_options[] = {
-        OPTION("parent", 's', parent),
-        OPTION("type", 's', type),
-        OPTION("uuid", 's', uuid),
-        OPTION("domain", 's', domain),
-        OPTION("persistent", 'b', persistent),
-        OPTION("autostart", 'b', autostart),
-        OPTION("attrs", 'A', attrs),
-        {}
-};
-
-static const OptionSpec destroy_options[] = {
-        OPTION("force", 'b', force),
-        OPTION("keep_definition", 'b', keep_definition),
-        {}
-};
-
-static const OptionSpec list_filter[] = {
-        OPTION("parent", 's', parent),
-        OPTION("type", 's', type),
-        OPTION("domain", 's', domain),
-        {}
-};
-
-/* An "attrs" a(ss): sysfs attributes written in this order after the create. */
-static int read_attrs(sd_bus_message *m, BusOptions *o) {
-        const char *name, *value;
+/* A create's request for the operations layer; "" uuid gets a fresh one. Validated before. */
+static int create_request(const BusOptions *o, MdevCreateRequest *req, sd_bus_error *error) {
         int r;
 
-        r = sd_bus_message_enter_container(m, 'v', "a(ss)");
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(ss)");
-        if (r < 0)
-                return r;
-        o->attrs = mfree(o->attrs);
-        o->n_attrs = 0;
-        while ((r = sd_bus_message_read(m, "(ss)", &name, &value)) > 0) {
-                IdxdAttr *a = reallocarray(o->attrs, o->n_attrs + 1, sizeof(IdxdAttr));
-
-                if (!a)
-                        return -ENOMEM;
-                o->attrs = a;
-                o->attrs[o->n_attrs++] = (IdxdAttr) { (char *) name, (char *) value };
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
-
-/*
- * Reads an a{sv} into o. A bad key or type is reported in error (the first
- * one only) but the whole dict is still consumed, so a batch can go on.
- * Returns negative errno only when the message itself cannot be read.
- */
-static int read_options(sd_bus_message *m, const OptionSpec *specs, BusOptions *o, sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const OptionSpec *spec = NULL;
-                const char *key, *contents;
-                char type;
-
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                for (const OptionSpec *s = specs; s->key; s++)
-                        if (strcmp(s->key, key) == 0) {
-                                spec = s;
-                                break;
-                        }
-
-                r = sd_bus_message_peek_type(m, &type, &contents);
-                if (r < 0)
-                        return r;
-
-                if (!spec || (spec->type == 'A' ? strcmp(contents, "a(ss)") != 0 :
-                              strlen(contents) != 1 || contents[0] != spec->type)) {
-                        if (!sd_bus_error_is_set(error)) {
-                                if (!spec)
-                                        (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                                 "Unknown option '%s'", key);
-                                else
-                                        (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                                 "Option '%s' must be of type '%s', not '%s'",
-                                                                 key, spec->type == 'A' ? "a(ss)" : (char[]) { spec->type, 0 },
-                                                                 contents);
-                        }
-                        r = sd_bus_message_skip(m, "v");
-                } else if (spec->type == 'A')
-                        r = read_attrs(m, o);
-                else if (spec->type == 's')
-                        r = sd_bus_message_read(m, "v", "s", (const char **) ((uint8_t *) o + spec->offset));
-                else
-                        r = sd_bus_message_read(m, "v", "b", (int *) ((uint8_t *) o + spec->offset));
-                if (r < 0)
-                        return r;
-
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-
-        return sd_bus_message_exit_container(m);
-}
-
-/* Validates a create's arguments; "" uuid gets a fresh one. */
-static int validate_create(const BusOptions *o, MdevCreateRequest *req, sd_bus_error *error) {
-        int r;
-
-        if (!o->type || !*o->type)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid type: must not be empty");
-
-        if (o->uuid && *o->uuid) {
-                if (idxd_uuid_parse(o->uuid, &req->uuid) < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Invalid uuid '%s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-                                                 o->uuid);
-        } else {
+        if (o->uuid && *o->uuid)
+                r = idxd_uuid_parse(o->uuid, &req->uuid);
+        else {
                 r = idxd_uuid_generate(&req->uuid);
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, r, "Cannot generate a uuid: %m");
         }
-
-        for (size_t i = 0; i < o->n_attrs; i++)
-                if (!idxd_sysfs_name_valid(o->attrs[i].name))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Invalid attrs: '%s' is not a sysfs attribute name", o->attrs[i].name);
+        if (r < 0)
+                return r;
         req->attrs = o->attrs;
         req->n_attrs = o->n_attrs;
         req->parent = o->parent;
         req->type = o->type;
-        req->domain = o->domain;
+        req->domain = o->domain && *o->domain ? o->domain : NULL;
         req->persistent = o->persistent;
         req->autostart = o->autostart;
         return 0;
@@ -216,41 +65,39 @@ static void create_done(Ops *o, const IdxdUuid *uuid, int r, const char *message
                 log_warning_errno(r, "Failed to reply to %s", strempty(sd_bus_message_get_sender(m)));
 }
 
-static void bus_options_done(BusOptions *o) {
-        free(o->attrs);
+/* Reads options into o; a bad key or type is the call's InvalidArgs. */
+static int read_call_options(sd_bus_message *m, const OptionSpec *specs, BusOptions *o, sd_bus_error *error) {
+        int r;
+
+        r = bus_read_options(m, specs, o, error);
+        if (r < 0)
+                return r;
+        return sd_bus_error_is_set(error) ? -EINVAL : 0;
 }
 
-/* The per-request options of a batch. */
-typedef struct BusOptionsArray {
-        BusOptions *items;
-        size_t n;
-} BusOptionsArray;
-
-static void bus_options_array_done(BusOptionsArray *a) {
-        for (size_t i = 0; i < a->n; i++)
-                bus_options_done(&a->items[i]);
-        free(a->items);
-}
-
+/* Every mutating handler: authorize first, before any argument is read (docs/daemon.md, "Rights"). */
 static int method_create_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(bus_options_done) BusOptions o = {};
         Bus *b = userdata;
         MdevCreateRequest req = {};
         int r;
 
+        r = auth_verify(&b->auth, m, AUTH_ACTION_CHANGE_MDEVS, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit is asking; called again with its answer */
+
         r = sd_bus_message_read(m, "sss", &o.parent, &o.type, &o.uuid);
         if (r < 0)
                 return r;
-        r = read_options(m, create_options, &o, error);
+        r = read_call_options(m, bus_create_options, &o, error);
         if (r < 0)
                 return r;
-        if (sd_bus_error_is_set(error))
-                return -EINVAL;
-        r = validate_create(&o, &req, error);
+        r = bus_validate_create(&o, error);
         if (r < 0)
                 return r;
-
-        r = auth_check_change(&b->auth, m, error);
+        r = create_request(&o, &req, error);
         if (r < 0)
                 return r;
 
@@ -351,90 +198,65 @@ static void batch_request_done(Ops *o, const IdxdUuid *uuid, int r, const char *
         batch_finish_one(res->batch);
 }
 
+/* A request of a batch: the call's options fill in what it leaves out; a bad one gets its own error. */
+static void batch_prepare_one(BatchResult *res, BusOptions *o, const sd_bus_error *read_error,
+                              const BusOptions *defaults, MdevCreateRequest *req) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        if (sd_bus_error_is_set(read_error)) {
+                batch_set_result(res, -EINVAL, read_error->name, read_error->message);
+                return;
+        }
+        if (!o->domain)
+                o->domain = defaults->domain;
+        o->persistent = o->persistent || defaults->persistent;
+        o->autostart = o->autostart || defaults->autostart;
+        if (bus_validate_create(o, &error) < 0 || create_request(o, req, &error) < 0)
+                batch_set_result(res, -EINVAL, error.name, error.message);
+        else
+                res->uuid = req->uuid;
+}
+
 static int method_create_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(batch_freep) Batch *b = NULL;
-        _cleanup_(bus_options_array_done) BusOptionsArray opts = {};
+        _cleanup_(bus_requests_done) BusRequests requests = {};
         _cleanup_free_ MdevCreateRequest *reqs = NULL;
         _cleanup_(bus_options_done) BusOptions defaults = {};
         Bus *bus = userdata;
-        size_t allocated = 0;
         Batch *batch;
         int r;
+
+        /* Before a single request is read: an unprivileged call costs nothing but its message. */
+        r = auth_verify(&bus->auth, m, AUTH_ACTION_CHANGE_MDEVS, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit is asking; called again with its answer */
+
+        r = bus_read_requests(m, &requests, error);
+        if (r < 0)
+                return r;
+        /* Call-wide options are defaults for every request. */
+        r = read_call_options(m, bus_create_options, &defaults, error);
+        if (r < 0)
+                return r;
+        if (defaults.n_attrs > 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Invalid options: attrs belongs to each request, not to the call");
 
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
         b->message = sd_bus_message_ref(m);
-
-        r = sd_bus_message_enter_container(m, 'a', "a{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_at_end(m, false)) == 0) {
-                _cleanup_(sd_bus_error_free) sd_bus_error request_error = SD_BUS_ERROR_NULL;
-
-                if (b->n == allocated) {
-                        size_t k = allocated ? allocated * 2 : 16;
-                        void *p;
-
-                        p = reallocarray(b->results, k, sizeof(BatchResult));
-                        if (!p)
-                                return -ENOMEM;
-                        b->results = p;
-                        p = reallocarray(opts.items, k, sizeof(BusOptions));
-                        if (!p)
-                                return -ENOMEM;
-                        opts.items = p;
-                        allocated = k;
-                }
-                b->results[b->n] = (BatchResult) { .batch = b, .r = 1 };
-                opts.items[b->n] = (BusOptions) {};
-                opts.n = b->n + 1;
-
-                r = read_options(m, create_request_options, &opts.items[b->n], &request_error);
-                if (r < 0)
-                        return r;
-                if (sd_bus_error_is_set(&request_error))
-                        batch_set_result(&b->results[b->n], -EINVAL, request_error.name, request_error.message);
-                b->n++;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        /* Call-wide options are defaults for every request. */
-        r = read_options(m, create_options, &defaults, error);
-        if (r < 0)
-                return r;
-        if (sd_bus_error_is_set(error))
-                return -EINVAL;
-        if (defaults.n_attrs > 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                        "Invalid options: attrs belongs to each request, not to the call");
-
+        b->n = requests.n;
+        b->results = calloc(b->n ? b->n : 1, sizeof(BatchResult));
         reqs = calloc(b->n ? b->n : 1, sizeof(MdevCreateRequest));
-        if (!reqs)
+        if (!b->results || !reqs)
                 return -ENOMEM;
         for (size_t i = 0; i < b->n; i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error request_error = SD_BUS_ERROR_NULL;
-                BusOptions *o = &opts.items[i];
-
-                if (b->results[i].r < 0)
-                        continue;
-                if (!o->domain)
-                        o->domain = defaults.domain;
-                o->persistent = o->persistent || defaults.persistent;
-                o->autostart = o->autostart || defaults.autostart;
-                if (validate_create(o, &reqs[i], &request_error) < 0)
-                        batch_set_result(&b->results[i], -EINVAL, request_error.name, request_error.message);
-                else
-                        b->results[i].uuid = reqs[i].uuid;
+                b->results[i] = (BatchResult) { .batch = b, .r = 1 };
+                batch_prepare_one(&b->results[i], &requests.items[i], &requests.errors[i], &defaults, &reqs[i]);
         }
-
-        r = auth_check_change(&bus->auth, m, error);
-        if (r < 0)
-                return r;
 
         /* One extra count so that requests finishing right away cannot end the batch early. */
         batch = TAKE_PTR(b);
@@ -464,22 +286,22 @@ static int method_destroy_mdev(sd_bus_message *m, void *userdata, sd_bus_error *
         IdxdUuid uuid;
         int r;
 
+        r = auth_verify(&b->auth, m, AUTH_ACTION_CHANGE_MDEVS, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit is asking; called again with its answer */
+
         r = sd_bus_message_read(m, "s", &uuid_string);
         if (r < 0)
                 return r;
-        r = read_options(m, destroy_options, &o, error);
+        r = read_call_options(m, bus_destroy_options, &o, error);
         if (r < 0)
                 return r;
-        if (sd_bus_error_is_set(error))
-                return -EINVAL;
         if (idxd_uuid_parse(uuid_string, &uuid) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Invalid uuid '%s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                                         "Invalid uuid '%.64s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
                                          uuid_string);
-
-        r = auth_check_change(&b->auth, m, error);
-        if (r < 0)
-                return r;
 
         mdev_destroy(b->ops, &uuid, o.force, o.keep_definition, destroy_done, sd_bus_message_ref(m));
         return 1;
@@ -643,22 +465,13 @@ static int foreach_listed_mdev(Bus *b, const BusOptions *filter, ListedMdevFunc 
         return 0;
 }
 
-static int read_list_filter(sd_bus_message *m, BusOptions *filter, sd_bus_error *error) {
-        int r;
-
-        r = read_options(m, list_filter, filter, error);
-        if (r < 0)
-                return r;
-        return sd_bus_error_is_set(error) ? -EINVAL : 0;
-}
-
 static int method_list_mdevs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Bus *b = userdata;
         BusOptions filter = {};
         int r;
 
-        r = read_list_filter(m, &filter, error);
+        r = read_call_options(m, bus_list_filter, &filter, error);
         if (r < 0)
                 return r;
 
@@ -691,7 +504,7 @@ static int method_list_mdevs_by_fd(sd_bus_message *m, void *userdata, sd_bus_err
         MdevField columns[_MDEV_FIELD_MAX];
         int r;
 
-        r = read_list_filter(m, &filter, error);
+        r = read_call_options(m, bus_list_filter, &filter, error);
         if (r < 0)
                 return r;
 
@@ -847,9 +660,11 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Bus *b = userdata;
         int r;
 
-        r = auth_check_change(&b->auth, m, error);
+        r = auth_verify(&b->auth, m, AUTH_ACTION_RELOAD, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit is asking; called again with its answer */
 
         /* All or nothing: a bad file leaves the running configuration and policy as they are. */
         r = policy_apply_reload(b->ops, &message);

@@ -20,7 +20,7 @@ int bus_new(Model *model, Ops *ops, Discovery *discovery, Registrar *registrar, 
         b->registrar = registrar;
         b->start_usec = start_usec;
         b->sysfs_root = strdup(sysfs_root);
-        r = b->sysfs_root ? auth_group_init(&b->auth, group) : -ENOMEM;
+        r = b->sysfs_root ? auth_init(&b->auth, group) : -ENOMEM;
         if (r < 0) {
                 bus_free(b);
                 return r;
@@ -36,8 +36,9 @@ Bus *bus_free(Bus *b) {
         sd_bus_slot_unref(b->mdev_slot);
         sd_bus_slot_unref(b->mdev_enumerator_slot);
         sd_bus_slot_unref(b->object_manager_slot);
+        /* Its polkit calls hold slots on the bus. */
+        auth_done(&b->auth);
         sd_bus_flush_close_unref(b->bus);
-        auth_group_done(&b->auth);
         free(b->sysfs_root);
         free(b);
         return NULL;

@@ -30,7 +30,7 @@ typedef struct Bus {
         Discovery *discovery;
         Registrar *registrar;
 
-        AuthGroup auth;
+        Auth auth;                      /* who may change things; polkit checks in flight */
         char *sysfs_root;               /* for GetStatus */
         uint64_t start_usec;            /* CLOCK_MONOTONIC, for GetStatus */
 } Bus;

@@ -110,6 +110,12 @@ int definitions_load(Ops *o) {
         r = idxd_store_load(o->definitions.state_dir, &l);
         if (r < 0)
                 return log_error_errno(r, "Cannot read definitions from %s/" IDXD_STORE_SUBDIR, o->definitions.state_dir);
+        /* Running goes on (mdevs and autostart still work), but every save would fail: say so now. */
+        r = idxd_store_check_writable(o->definitions.state_dir);
+        if (r < 0)
+                (void) log_error_errno(r, "State directory %s/" IDXD_STORE_SUBDIR " is not writable (persistent "
+                                       "creates, destroys and policy changes fail until it is)",
+                                       o->definitions.state_dir);
         for (size_t i = 0; i < l.n_errors; i++)
                 log_warning("Skipping definition %s", l.errors[i]);
 

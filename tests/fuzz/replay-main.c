@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int run_file(const char *path) {
         char *text = NULL;
         size_t length;
-        int r = idxd_read_file(path, &text, &length);
+        int r = idxd_read_file(path, &text, &length, NULL);
 
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", path, strerror(-r));

@@ -28,6 +28,8 @@ static const char *required_env(const char *name) {
                 { "IDXD_TEST_IDXDD", IDXD_TEST_DEFAULT_IDXDD },
                 { "IDXD_TEST_IDXDCTL", IDXD_TEST_DEFAULT_IDXDCTL },
                 { "IDXD_TEST_BUS_CONFIG", IDXD_TEST_DEFAULT_BUS_CONFIG },
+                { "IDXD_TEST_POLKIT_POLICY", IDXD_TEST_DEFAULT_POLKIT_POLICY },
+                { "IDXD_TEST_POLKIT_RULES_IN", IDXD_TEST_DEFAULT_POLKIT_RULES_IN },
         };
         const char *v = g_getenv(name);
         if (v && *v)
@@ -199,6 +201,8 @@ void harness_free(Harness *h) {
                 (void) g_dbus_connection_close_sync(h->bus, NULL, NULL);
                 g_object_unref(h->bus);
         }
+        if (h->polkit_pid > 0)
+                stop_child(h->polkit_pid, SIGTERM, NULL);
         if (h->bus_pid > 0)
                 stop_child(h->bus_pid, SIGTERM, NULL);
         fake_kernel_free(h->kernel);
@@ -214,6 +218,8 @@ void harness_free(Harness *h) {
         g_free(h->bus_address);
         g_free(h->daemon_log);
         g_free(h->group);
+        g_free(h->daemon_wrapper);
+        g_free(h->polkit_dir);
         g_free(h);
 }
 
@@ -234,10 +240,10 @@ static int notify_socket_open(const char *path) {
         return fd;
 }
 
-static gboolean name_has_owner(Harness *h) {
+static gboolean name_has_owner(Harness *h, const char *name) {
         g_autoptr(GVariant) r = g_dbus_connection_call_sync(h->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                                             "org.freedesktop.DBus", "NameHasOwner",
-                                                            g_variant_new("(s)", IDXD_BUS_NAME),
+                                                            g_variant_new("(s)", name),
                                                             G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE,
                                                             5000, NULL, NULL);
         gboolean owned = FALSE;
@@ -330,6 +336,8 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
         if (!g_file_test(daemon, G_FILE_TEST_IS_EXECUTABLE))
                 g_error("idxdd is not built at %s", daemon);
 
+        if (h->daemon_wrapper)
+                g_ptr_array_add(argv, g_strdup(h->daemon_wrapper));
         g_ptr_array_add(argv, g_strdup(daemon));
         add_isolation_args(h, daemon, extra_args, argv);
         g_ptr_array_add(argv, g_strdup_printf("--dev-root=%s", h->dev_dir));
@@ -392,7 +400,7 @@ void harness_start_daemon(Harness *h, const char *const *extra_args) {
 
         if (!ready) {
                 daemon_assert_alive(h);
-                if (!name_has_owner(h))
+                if (!name_has_owner(h, IDXD_BUS_NAME))
                         g_error("idxdd sent no READY=1 and does not own %s within %d ms",
                                 IDXD_BUS_NAME, READY_TIMEOUT_MS);
                 /* /daemon/sd-notify-ready fails on this; the other tests go on. */
@@ -524,7 +532,26 @@ GPid harness_ctl_spawn(Harness *h, const char *out_path, const char *err_path, c
         for (; *args; args++)
                 g_ptr_array_add(full, (char *) *args);
         g_ptr_array_add(full, NULL);
-        g_autoptr(GPtrArray) argv = ctl_argv(NULL, (const char *const *) full->pdata);
+        return harness_spawn_as(h, NULL, NULL, NULL, (const char *const *) full->pdata, out_path, err_path);
+}
+
+CtlResult *harness_ctl_wait(GPid pid, const char *out_path, const char *err_path) {
+        int status = 0;
+        char *out = NULL, *err = NULL;
+        if (waitpid(pid, &status, 0) != pid)
+                g_error("waitpid %d: %s", pid, g_strerror(errno));
+        (void) g_file_get_contents(out_path, &out, NULL, NULL);
+        (void) g_file_get_contents(err_path, &err, NULL, NULL);
+        return result_from_status(status, out, err);
+}
+
+GPid harness_spawn_as(Harness *h, const char *user, const char *group, const char *groups,
+                      const char *const *argv_in, const char *out_path, const char *err_path) {
+        g_autofree char *reuid = user ? g_strdup_printf("--reuid=%s", user) : NULL;
+        g_autofree char *regid = user ? g_strdup_printf("--regid=%s", group) : NULL;
+        g_autofree char *groups_arg = user && groups && *groups ? g_strdup_printf("--groups=%s", groups) : NULL;
+        const char *prefix[] = { "setpriv", reuid, regid, groups_arg ? groups_arg : "--clear-groups", NULL };
+        g_autoptr(GPtrArray) argv = ctl_argv(user ? prefix : NULL, argv_in);
         g_auto(GStrv) env = plain_environ(h);
         int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -536,14 +563,62 @@ GPid harness_ctl_spawn(Harness *h, const char *out_path, const char *err_path, c
         return pid;
 }
 
-CtlResult *harness_ctl_wait(GPid pid, const char *out_path, const char *err_path) {
-        int status = 0;
-        char *out = NULL, *err = NULL;
-        if (waitpid(pid, &status, 0) != pid)
-                g_error("waitpid %d: %s", pid, g_strerror(errno));
-        (void) g_file_get_contents(out_path, &out, NULL, NULL);
-        (void) g_file_get_contents(err_path, &err, NULL, NULL);
-        return result_from_status(status, out, err);
+gboolean harness_start_polkit(Harness *h, const char *group, const char *extra_rules) {
+        static const char polkitd[] = "/usr/lib/polkit-1/polkitd";
+        g_autoptr(GError) error = NULL;
+        g_autofree char *rules_in = NULL;
+
+        if (!g_file_test(polkitd, G_FILE_TEST_IS_EXECUTABLE) || getuid() != 0) {
+                g_test_message("%s is not installed or this is not root: no real polkit here", polkitd);
+                return FALSE;
+        }
+        h->polkit_dir = g_build_filename(h->dir, "polkit", NULL);
+        g_autofree char *actions = g_build_filename(h->polkit_dir, "actions", NULL);
+        g_autofree char *rules = g_build_filename(h->polkit_dir, "rules.d", NULL);
+        g_autofree char *etc_rules = g_build_filename(h->polkit_dir, "etc-rules.d", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(actions, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(rules, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(etc_rules, 0755), ==, 0);
+
+        /* Our files as installed: the .policy as is, the rules with the test's group. */
+        g_autofree char *policy = NULL;
+        if (!g_file_get_contents(required_env("IDXD_TEST_POLKIT_POLICY"), &policy, NULL, &error) ||
+            !g_file_get_contents(required_env("IDXD_TEST_POLKIT_RULES_IN"), &rules_in, NULL, &error))
+                g_error("reading our polkit files: %s", error->message);
+        g_autofree char *policy_path = g_build_filename(actions, "org.idxd.manager1.policy", NULL);
+        g_autofree char *rules_path = g_build_filename(rules, "50-org.idxd.manager1.rules", NULL);
+        g_auto(GStrv) parts = g_strsplit(rules_in, "@group@", -1);
+        g_autofree char *our_rules = g_strjoinv(group, parts);
+        g_assert_true(g_file_set_contents(policy_path, policy, -1, NULL));
+        g_assert_true(g_file_set_contents(rules_path, our_rules, -1, NULL));
+        if (extra_rules) {
+                g_autofree char *extra_path = g_build_filename(rules, "10-test.rules", NULL);
+                g_assert_true(g_file_set_contents(extra_path, extra_rules, -1, NULL));
+        }
+
+        /* Root in a mount namespace of its own: the host's polkit directories stay as they are. Its log (agents registered, rules loaded) goes to the test's stderr. */
+        g_autofree char *script = g_strdup_printf(
+                "mount --bind '%s' /usr/share/polkit-1/actions && "
+                "mount --bind '%s' /usr/share/polkit-1/rules.d && "
+                "mount --bind '%s' /etc/polkit-1/rules.d && exec %s",
+                actions, rules, etc_rules, polkitd);
+        const char *argv[] = { "unshare", "-m", "--propagation", "private", "sh", "-c", script, NULL };
+        g_auto(GStrv) env = plain_environ(h);
+        h->polkit_pid = spawn_child(argv, (const char *const *) env, -1, -1);
+
+        gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+        while (!name_has_owner(h, "org.freedesktop.PolicyKit1")) {
+                int status;
+                if (waitpid(h->polkit_pid, &status, WNOHANG) == h->polkit_pid) {
+                        h->polkit_pid = 0;
+                        g_test_message("polkitd exited at start (status %d): no real polkit here", status);
+                        return FALSE;
+                }
+                if (g_get_monotonic_time() > deadline)
+                        g_error("polkitd did not take org.freedesktop.PolicyKit1 within 20 s");
+                g_usleep(20000);
+        }
+        return TRUE;
 }
 
 GVariant *harness_call(Harness *h, const char *method, GVariant *params, GError **error) {

@@ -32,6 +32,10 @@ typedef struct Harness {
         guint daemon_starts;
         gboolean daemon_sent_ready;
         char *group;                    /* --group for the daemon; NULL = its default */
+        char *daemon_wrapper;           /* a program idxdd runs under (argv[1] on), e.g. tests' fail-fsync */
+
+        GPid polkit_pid;                /* Debian's polkitd on the test bus, in its own mount namespace */
+        char *polkit_dir;
 } Harness;
 
 /* Testbed, fake kernel and bus; no parents yet. */
@@ -71,6 +75,19 @@ CtlResult *harness_run_as(Harness *h, const char *user, const char *group, const
 /* Starts idxdctl without waiting; harness_ctl_wait() collects it. */
 GPid harness_ctl_spawn(Harness *h, const char *out_path, const char *err_path, const char *const *args);
 CtlResult *harness_ctl_wait(GPid pid, const char *out_path, const char *err_path);
+
+/* Like harness_ctl_spawn() for any command line, as user/group/groups (user NULL: root). */
+GPid harness_spawn_as(Harness *h, const char *user, const char *group, const char *groups,
+                      const char *const *argv, const char *out_path, const char *err_path);
+
+/*
+ * Starts Debian's polkitd on the test bus, as root inside `unshare -m` with
+ * our .policy and our rules file (for `group`) plus extra_rules (may be NULL;
+ * file 10-test.rules, read first) bind-mounted over polkit's directories, so
+ * nothing of the host's is read or touched. Waits until it owns its name.
+ * Returns FALSE (after a g_test_message) when polkitd cannot run here.
+ */
+gboolean harness_start_polkit(Harness *h, const char *group, const char *extra_rules);
 
 /* A method call on org.idxd.Manager1 from the test's own (root) connection. */
 GVariant *harness_call(Harness *h, const char *method, GVariant *params, GError **error);

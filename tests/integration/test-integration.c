@@ -868,12 +868,12 @@ static void test_access_denied(void) {
         const char *create[] = { "idxdctl", "create", "--type", "dsa-1swq-v1", "--parent", "idxd_sim.0", NULL };
         g_autoptr(CtlResult) c = harness_run_as(h, "nobody", "nogroup", "", create);
         assert_ctl_exit(c, 1);
-        assert_text_contains(c->err, "permission denied");
+        assert_text_contains(c->err, "Permission denied");
 
         const char *destroy[] = { "idxdctl", "destroy", mine, NULL };
         g_autoptr(CtlResult) d = harness_run_as(h, "nobody", "nogroup", "", destroy);
         assert_ctl_exit(d, 1);
-        assert_text_contains(d->err, "permission denied");
+        assert_text_contains(d->err, "Permission denied");
         g_assert_true(fake_kernel_has_mdev(h->kernel, mine));
 
         /* The error name itself, from a raw call as nobody. */

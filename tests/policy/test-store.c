@@ -300,12 +300,134 @@ static void test_read_file(void **state) {
         char *text = NULL;
         size_t n;
 
-        assert_int_equal(idxd_read_file("/nonexistent", &text, &n), -ENOENT);
-        assert_int_equal(idxd_read_file("/tmp", &text, &n), -EISDIR);
-        assert_int_equal(idxd_read_file("/dev/null", &text, &n), -EBADFD);
+        assert_int_equal(idxd_read_file("/nonexistent", &text, &n, NULL), -ENOENT);
+        assert_int_equal(idxd_read_file("/tmp", &text, &n, NULL), -EISDIR);
+        assert_int_equal(idxd_read_file("/dev/null", &text, &n, NULL), -EBADFD);
         assert_string_equal(idxd_origin_to_string(IDXD_ORIGIN_MDEVCTL), "mdevctl");
         assert_int_equal(idxd_origin_from_string("cli"), IDXD_ORIGIN_CLI);
         assert_int_equal(idxd_origin_from_string("x"), -EINVAL);
+}
+
+/* <dir>/mdevs/<name>, where write_text() writes. */
+static char *path_in(const char *dir, const char *name) {
+        char *p = NULL;
+
+        assert_true(asprintf(&p, "%s/mdevs/%s", dir, name) > 0);
+        return p;
+}
+
+static void write_file_mode(const char *dir, const char *name, const char *text, mode_t mode) {
+        char *path = path_in(dir, name);
+
+        write_text(dir, name, text);
+        assert_int_equal(chmod(path, mode), 0);
+        free(path);
+}
+
+/* Reads path expecting errno r and a message that contains what. */
+static void assert_read_refused(const char *path, int r, const char *what) {
+        char *text = NULL, *error = NULL;
+        size_t n;
+
+        assert_int_equal(idxd_read_file(path, &text, &n, &error), r);
+        assert_null(text);
+        assert_non_null(error);
+        if (!strstr(error, what) || strncmp(error, path, strlen(path)) != 0)
+                fail_msg("\"%s\" does not name the file and say \"%s\"", error, what);
+        free(error);
+}
+
+/* FIFO, link, foreign owner, writable mode: refused at once, naming the file (issue 14). */
+static void test_read_file_refusals(void **state) {
+        char *dir = make_dir(), *mdevs = NULL;
+        char *fifo = path_in(dir, "fifo.json"), *link = path_in(dir, "link.json"), *good = path_in(dir, "good.json");
+        char *world = path_in(dir, "world.json"), *group = path_in(dir, "group.json"), *foreign = path_in(dir, "foreign.json");
+        char *text = NULL;
+        size_t n;
+
+        assert_true(asprintf(&mdevs, "%s/mdevs", dir) > 0);
+        assert_int_equal(mkdir(mdevs, 0755), 0);
+        write_file_mode(dir, "good.json", "{}\n", 0644);
+        assert_int_equal(idxd_read_file(good, &text, &n, NULL), 0);
+        assert_string_equal(text, "{}\n");
+        free(text);
+
+        /* A FIFO nobody writes to would block a plain open() for ever. */
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_read_refused(fifo, -EBADFD, "not a regular file (a FIFO)");
+        assert_int_equal(symlink(good, link), 0);
+        assert_read_refused(link, -ELOOP, "a symbolic link");
+        write_file_mode(dir, "world.json", "{}\n", 0666);
+        assert_read_refused(world, -EPERM, "writable by group and others (mode 0666)");
+        write_file_mode(dir, "group.json", "{}\n", 0664);
+        assert_read_refused(group, -EPERM, "writable by its group (mode 0664)");
+        write_file_mode(dir, "foreign.json", "{}\n", 0644);
+        if (geteuid() == 0) {
+                assert_int_equal(chown(foreign, 65534, 65534), 0);
+                assert_read_refused(foreign, -EPERM, "owned by uid 65534, not by root");
+        } else
+                print_message("not root: a file of another owner not tested\n");
+
+        free(fifo);
+        free(link);
+        free(good);
+        free(world);
+        free(group);
+        free(foreign);
+        free(mdevs);
+        remove_dir(dir);
+}
+
+/* A definition file that is a FIFO is skipped with its reason; the others load. */
+static void test_load_skips_fifo(void **state) {
+        char *dir = make_dir(), *mdevs = NULL, *fifo = NULL;
+        IdxdDefinition *a = make_definition(UUID_A, "vm1");
+        IdxdStoreLoad l = {};
+
+        assert_int_equal(idxd_store_save(dir, a), 0);
+        assert_true(asprintf(&mdevs, "%s/mdevs", dir) > 0);
+        assert_true(asprintf(&fifo, "%s/" UUID_B ".json", mdevs) > 0);
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_int_equal(idxd_store_load(dir, &l), 0);
+        assert_int_equal(l.n_definitions, 1);
+        assert_int_equal(l.n_errors, 1);
+        assert_non_null(strstr(l.errors[0], fifo));
+        assert_non_null(strstr(l.errors[0], "FIFO"));
+        idxd_store_load_done(&l);
+        idxd_definition_free(a);
+        free(fifo);
+        free(mdevs);
+        remove_dir(dir);
+}
+
+/* "\u0000" would cut every C string short: refused with its position. */
+static void test_json_nul_escape(void **state) {
+        static const char text[] = "{ \"uuid\": \"" UUID_A "\", \"parent\": \"idxd_sim.0\", "
+                                   "\"type\": \"idxd_mdev-dsa-1swq-v1\", \"domain\": \"vm1\\u0000evil\" }";
+        IdxdDefinition *d = NULL;
+        char *error = NULL;
+
+        assert_int_equal(idxd_definition_from_json("d.json", text, strlen(text), &d, &error), -EBADMSG);
+        assert_null(d);
+        assert_non_null(error);
+        assert_non_null(strstr(error, "d.json:1:"));
+        assert_non_null(strstr(error, "NUL character"));
+        free(error);
+}
+
+/* The same domain rule as the policy: no newline (it would split list rows), at most 255 bytes. */
+static void test_domain_names(void **state) {
+        char long_name[IDXD_DOMAIN_NAME_MAX + 2];
+
+        assert_true(idxd_domain_name_valid("vm-1.example"));
+        assert_false(idxd_domain_name_valid(""));
+        assert_false(idxd_domain_name_valid("vm1\nfake row"));
+        assert_false(idxd_domain_name_valid("a/b"));
+        memset(long_name, 'a', sizeof(long_name) - 1);
+        long_name[sizeof(long_name) - 1] = 0;
+        assert_false(idxd_domain_name_valid(long_name));
+        long_name[IDXD_DOMAIN_NAME_MAX] = 0;
+        assert_true(idxd_domain_name_valid(long_name));
 }
 
 int main(void) {
@@ -316,6 +438,10 @@ int main(void) {
                 cmocka_unit_test(test_corrupt_files),
                 cmocka_unit_test(test_write_errors),
                 cmocka_unit_test(test_read_file),
+                cmocka_unit_test(test_read_file_refusals),
+                cmocka_unit_test(test_load_skips_fifo),
+                cmocka_unit_test(test_json_nul_escape),
+                cmocka_unit_test(test_domain_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
