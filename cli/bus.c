@@ -13,6 +13,7 @@
 #include "idxd-errors.h"
 #include "macro.h"
 #include "output.h"
+#include "progress.h"
 
 /* A batch call's bound: sd-bus's default, plus a quarter second per mdev. */
 #define BATCH_TIMEOUT_BASE_USEC         (25ULL * 1000 * 1000)
@@ -183,6 +184,21 @@ int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_re
         return r;
 }
 
+int idxdctl_bus_call_uuid_path(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply,
+                               const char **ret_uuid, const char **ret_path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = idxdctl_bus_call(ctl, call, &reply);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_read(reply, "so", ret_uuid, ret_path);
+        if (r < 0)
+                return idxdctl_bus_bad_reply(sd_bus_message_get_member(call), r);
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
 int idxdctl_bus_call_json(Idxdctl *ctl, sd_bus_message *call, struct json_object **ret) {
         sd_bus_message *reply = NULL;
         int r;
@@ -240,4 +256,81 @@ int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, size_t count, c
                         status = r;
         }
         return status;
+}
+
+/* Replies dbus-daemon lets one connection wait for (max_replies_per_connection is 128 on the system bus). */
+#define CALLS_IN_FLIGHT 32
+
+typedef struct ManyCalls {
+        Idxdctl *ctl;
+        IdxdctlCallDone done;
+        void *userdata;
+        size_t answered;
+} ManyCalls;
+
+typedef struct OneCall {
+        ManyCalls *many;
+        size_t index;
+} OneCall;
+
+static int on_call_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        OneCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        c->many->done(c->index, e ? NULL : reply, e, c->many->userdata);
+        c->many->answered++;
+        return 0;
+}
+
+int idxdctl_bus_call_many(Idxdctl *ctl, size_t n, IdxdctlBuildCall build, IdxdctlCallDone done,
+                          Progress *progress, void *userdata) {
+        ManyCalls many = { .ctl = ctl, .done = done, .userdata = userdata };
+        _cleanup_free_ OneCall *calls = calloc(n ? n : 1, sizeof(OneCall));
+        _cleanup_free_ sd_bus_slot **slots = calloc(n ? n : 1, sizeof(sd_bus_slot *));
+        size_t sent = 0;
+        int r = 0;
+
+        if (!calls || !slots)
+                return output_oom();
+        r = idxdctl_bus_connect(ctl);
+        if (r > 0)
+                return r;
+        while (many.answered < n) {
+                while (sent < n && sent - many.answered < CALLS_IN_FLIGHT) {
+                        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+
+                        r = build(ctl, sent, &call, userdata);
+                        if (r > 0)
+                                goto finish;
+                        calls[sent] = (OneCall) { &many, sent };
+                        r = sd_bus_call_async(ctl->bus, &slots[sent], call, on_call_reply, &calls[sent],
+                                              ctl->call_timeout_usec);
+                        if (r < 0)
+                                goto bus_failed;
+                        sent++;
+                }
+                r = sd_bus_process(ctl->bus, NULL);
+                if (r < 0)
+                        goto bus_failed;
+                if (progress)
+                        progress_update(progress, many.answered);
+                if (r == 0 && many.answered < n) {
+                        r = sd_bus_wait(ctl->bus, UINT64_MAX);
+                        if (r < 0)
+                                goto bus_failed;
+                }
+        }
+        r = 0;
+        goto finish;
+
+bus_failed:
+        fprintf(stderr, "idxdctl: talking to idxdd on %s failed: %s: check that dbus and idxdd run\n",
+                bus_description(ctl), strerror(-r));
+        r = IDXDCTL_EXIT_FAILURE;
+finish:
+        for (size_t i = 0; i < n; i++)
+                sd_bus_slot_unref(slots[i]);
+        if (progress)
+                progress_end(progress);
+        return r;
 }

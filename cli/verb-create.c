@@ -62,12 +62,9 @@ static int create_one(Idxdctl *ctl, const CreateRequest *req) {
         if (r < 0)
                 return output_oom();
 
-        r = idxdctl_bus_call(ctl, call, &reply);
+        r = idxdctl_bus_call_uuid_path(ctl, call, &reply, &created, &path);
         if (r > 0)
                 return r;
-        r = sd_bus_message_read(reply, "so", &created, &path);
-        if (r < 0)
-                return idxdctl_bus_bad_reply("CreateMdev", r);
 
         if (ctl->json) {
                 _cleanup_json_ struct json_object *out = json_object_new_object();
@@ -127,10 +124,7 @@ static int parse_count(const IdxdctlVerb *verb, const char *s, unsigned *ret) {
 
 static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
         static const struct option options[] = {
-                { "type",       required_argument, NULL, 't' },
-                { "parent",     required_argument, NULL, 'p' },
-                { "uuid",       required_argument, NULL, 'u' },
-                { "domain",     required_argument, NULL, 'd' },
+                IDXDCTL_MDEV_SPEC_OPTIONS,
                 { "persistent", no_argument,       NULL, ARG_PERSISTENT },
                 { "autostart",  no_argument,       NULL, ARG_AUTOSTART },
                 { "count",      required_argument, NULL, 'n' },

@@ -15,3 +15,6 @@
 #define IDXD_ERROR_INVALID_CONFIG     "org.idxd.Error.InvalidConfig"
 #define IDXD_ERROR_LIBVIRT            "org.idxd.Error.Libvirt"
 #define IDXD_ERROR_FAILED             "org.idxd.Error.Failed"
+
+/* Attributes one definition may hold (vfio-ap writes one per adapter and domain). */
+#define IDXD_ATTRS_MAX 4096u

@@ -114,9 +114,16 @@ static void on_startup_done(void *userdata) {
         (void) on_status_defer(NULL, d);
 }
 
+static void on_definition_changed(const IdxdDefinition *def, const char *change, void *userdata) {
+        Daemon *d = userdata;
+
+        bus_manager_emit_definition_changed(d->bus, def, change);
+}
+
 static const OpsEvents daemon_ops_events = {
         .definition_object = on_definition_object,
         .startup_done = on_startup_done,
+        .definition_changed = on_definition_changed,
 };
 
 static void on_domain_undefined(const char *domain, void *userdata) {

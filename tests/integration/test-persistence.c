@@ -703,11 +703,12 @@ static void test_cli_import_mdevctl(void) {
         g_autofree char *root = g_build_filename(h->dir, "mdevctl.d", NULL);
 
         g_autoptr(CtlResult) r = harness_ctl(h, "import", "--mdevctl", root, NULL);
-        /* The bad file is named and skipped; the others are imported. */
+        /* The bad file is named and skipped; the others are defined, nothing is created. */
         assert_ctl_exit(r, 1);
         g_assert_true(strstr(r->err, MDEVCTL_BAD) != NULL);
         g_assert_true(strstr(r->out, MDEVCTL_AUTO " imported") != NULL);
         g_assert_true(strstr(r->out, MDEVCTL_MANUAL " imported") != NULL);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 0);
 
         g_autoptr(GHashTable) t = list_mdevs(h);
         MdevRow *a = g_hash_table_lookup(t, MDEVCTL_AUTO);
@@ -716,22 +717,25 @@ static void test_cli_import_mdevctl(void) {
         g_assert_nonnull(m);
         g_assert_true(a->persistent && a->autostart);
         g_assert_true(m->persistent && !m->autostart);
-        g_assert_cmpstr(a->state, ==, "active");
+        g_assert_cmpstr(a->state, ==, "defined");
         g_assert_false(g_hash_table_contains(t, MDEVCTL_BAD));
         g_autofree char *def = definition_path(h, MDEVCTL_AUTO);
         g_autofree char *text = NULL;
         g_assert_true(g_file_get_contents(def, &text, NULL, NULL));
         g_assert_true(strstr(text, "wq7.3") != NULL);
 
-        /* The attribute was written to the new mdev. */
+        /* Started from its definition, the attribute is written to the new mdev. */
+        g_autoptr(CtlResult) start = harness_ctl(h, "start", MDEVCTL_AUTO, NULL);
+        assert_ctl_exit(start, 0);
         g_autofree char *attr = NULL;
         g_assert_true(g_file_get_contents("/sys/bus/mdev/devices/" MDEVCTL_AUTO "/wq", &attr, NULL, NULL));
         g_assert_cmpstr(g_strstrip(attr), ==, "wq7.3");
 
-        /* Again: idempotent. */
+        /* Again: idempotent (the same definitions), the bad file still named. */
         g_autoptr(CtlResult) again = harness_ctl(h, "import", "--mdevctl", root, NULL);
         assert_ctl_exit(again, 1);
-        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 2);
+        g_assert_true(strstr(again->out, MDEVCTL_AUTO " imported") != NULL);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 1);
 }
 
 /* ---- ListMdevsByFileDescriptor ---------------------------------------- */
