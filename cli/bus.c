@@ -49,8 +49,9 @@ static const struct {
         /* The advice names the verb: see report_error(). */
         { SD_BUS_ERROR_INVALID_ARGS, "invalid argument",
           NULL, false },
+        /* The advice names the group the daemon is configured with: see access_hint(). */
         { SD_BUS_ERROR_ACCESS_DENIED, "permission denied",
-          "run as root or as a member of the group '" IDXD_DEFAULT_GROUP "'", true },
+          NULL, true },
         { SD_BUS_ERROR_SERVICE_UNKNOWN, "idxdd is not running",
           HINT_NOT_RUNNING, true },
         { SD_BUS_ERROR_NAME_HAS_NO_OWNER, "idxdd is not running",
@@ -132,9 +133,48 @@ static bool startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/*
+ * Who may change mdevs, as the running daemon is configured (GetStatus, open
+ * to everyone): its group, or root alone when that group does not exist.
+ */
+static void print_access_hint(const Idxdctl *ctl, const char *what) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *group = NULL;
+        bool known = false;
+        int r;
+
+        r = ctl->bus ? sd_bus_call_method(ctl->bus, IDXD_BUS_NAME, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+                                          "GetStatus", NULL, &reply, NULL) : -ENOTCONN;
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r > 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key, *value;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && strcmp(key, "group") == 0 && sd_bus_message_read(reply, "v", "s", &value) >= 0) {
+                        group = strdup(value);
+                        known = true;
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (known && group && !*group)
+                fprintf(stderr, "idxdctl: %s: run as root (the group idxdd is configured with does not exist)\n", what);
+        else
+                fprintf(stderr, "idxdctl: %s: run as root or as a member of the group '%s'\n", what,
+                        group ? group : IDXD_DEFAULT_GROUP);
+}
+
 int idxdctl_bus_report_error(const Idxdctl *ctl, const char *name, const char *message) {
         const char *what = message && message[0] ? message : NULL;
         const char *todo = NULL;
+
+        /* mdevctl's way: "Error: <what the daemon said>". */
+        if (ctl->mdevctl) {
+                fprintf(stderr, "Error: %s\n", what ?: name);
+                return IDXDCTL_EXIT_FAILURE;
+        }
 
         for (size_t i = 0; i < ELEMENTSOF(error_hints); i++) {
                 if (strcmp(error_hints[i].name, name) != 0)
@@ -156,6 +196,8 @@ int idxdctl_bus_report_error(const Idxdctl *ctl, const char *name, const char *m
         if (strcmp(name, SD_BUS_ERROR_INVALID_ARGS) == 0)
                 fprintf(stderr, "idxdctl: %s: see 'idxdctl %s --help'\n",
                         what, ctl->verb ? ctl->verb->name : "");
+        else if (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0)
+                print_access_hint(ctl, what);
         else if (todo)
                 fprintf(stderr, "idxdctl: %s: %s\n", what, todo);
         else
@@ -165,11 +207,47 @@ int idxdctl_bus_report_error(const Idxdctl *ctl, const char *name, const char *m
         return idxd_error_exit_status(name);
 }
 
+typedef struct PendingReply {
+        sd_bus_message *reply;
+} PendingReply;
+
+static int on_pending_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ((PendingReply *) userdata)->reply = sd_bus_message_ref(m);
+        return 0;
+}
+
+/* sd_bus_call() that runs the bus meanwhile, so that signal handlers (a progress line) see what comes. */
+static int call_processing(Idxdctl *ctl, sd_bus_message *call, sd_bus_error *error, sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        PendingReply p = {};
+        int r;
+
+        r = sd_bus_call_async(ctl->bus, &slot, call, on_pending_reply, &p, ctl->call_timeout_usec);
+        while (r >= 0 && !p.reply) {
+                r = sd_bus_process(ctl->bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(ctl->bus, UINT64_MAX);
+        }
+        if (r < 0)
+                return r;
+        if (sd_bus_message_is_method_error(p.reply, NULL)) {
+                r = sd_bus_error_copy(error, sd_bus_message_get_error(p.reply));
+                sd_bus_message_unref(p.reply);
+                return r < 0 ? r : -EIO;
+        }
+        if (ret_reply)
+                *ret_reply = p.reply;
+        else
+                sd_bus_message_unref(p.reply);
+        return 0;
+}
+
 int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call(ctl->bus, call, ctl->call_timeout_usec, &error, ret_reply);
+        r = ctl->run_bus_while_waiting ? call_processing(ctl, call, &error, ret_reply) :
+                sd_bus_call(ctl->bus, call, ctl->call_timeout_usec, &error, ret_reply);
         if (r >= 0)
                 return 0;
 

@@ -12,7 +12,7 @@
 #include "mdevctl-import.h"
 #include "output.h"
 
-static int append_attrs_entry(sd_bus_message *m, const IdxdAttr *attrs, size_t n) {
+int idxdctl_append_attrs_entry(sd_bus_message *m, const IdxdAttr *attrs, size_t n) {
         int r;
 
         r = sd_bus_message_open_container(m, 'e', "sv");
@@ -29,24 +29,32 @@ static int append_attrs_entry(sd_bus_message *m, const IdxdAttr *attrs, size_t n
         return r;
 }
 
-int idxdctl_define(Idxdctl *ctl, const DefineArgs *a, char ret_uuid[static IDXD_UUID_STRING_MAX]) {
+void idxdctl_define_args_from_config(DefineArgs *a, const IdxdDefinition *config) {
+        a->type = config->type;
+        a->autostart = config->autostart;
+        a->attrs = config->attrs;
+        a->n_attrs = config->n_attrs;
+}
+
+int idxdctl_make(Idxdctl *ctl, const char *method, const DefineArgs *a, char ret_uuid[static IDXD_UUID_STRING_MAX]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        bool define = strcmp(method, "DefineMdev") == 0;
         const char *uuid, *path;
         int r;
 
-        r = idxdctl_bus_new_call(ctl, "DefineMdev", &call);
+        r = idxdctl_bus_new_call(ctl, method, &call);
         if (r > 0)
                 return r;
         r = sd_bus_message_append(call, "sss", strempty(a->parent), strempty(a->type), strempty(a->uuid));
         if (r >= 0)
                 r = sd_bus_message_open_container(call, 'a', "{sv}");
-        if (r >= 0)
+        if (r >= 0 && define)
                 r = sd_bus_message_append(call, "{sv}{sv}", "autostart", "b", (int) a->autostart,
                                           "exclusive", "b", (int) a->exclusive);
         if (r >= 0 && a->domain)
                 r = sd_bus_message_append(call, "{sv}", "domain", "s", a->domain);
         if (r >= 0 && a->n_attrs > 0)
-                r = append_attrs_entry(call, a->attrs, a->n_attrs);
+                r = idxdctl_append_attrs_entry(call, a->attrs, a->n_attrs);
         if (r >= 0)
                 r = sd_bus_message_close_container(call);
         if (r < 0)
@@ -56,7 +64,8 @@ int idxdctl_define(Idxdctl *ctl, const DefineArgs *a, char ret_uuid[static IDXD_
         if (r > 0)
                 return r;
         snprintf(ret_uuid, IDXD_UUID_STRING_MAX, "%s", uuid);
-        idxdctl_mdevctl_touch_stamp();
+        if (define)
+                idxdctl_mdevctl_touch_stamp();
         return 0;
 }
 

@@ -24,8 +24,14 @@ typedef struct DefineArgs {
         size_t n_attrs;
 } DefineArgs;
 
-/* DefineMdev; the UUID defined goes into ret_uuid. */
-int idxdctl_define(Idxdctl *ctl, const DefineArgs *a, char ret_uuid[static IDXD_UUID_STRING_MAX]);
+/* Type, start mode and attributes from a --jsonfile configuration (pointing into it). */
+void idxdctl_define_args_from_config(DefineArgs *a, const IdxdDefinition *config);
+
+/*
+ * DefineMdev, or CreateMdev (a device without a definition: autostart and
+ * exclusive do not apply); the UUID goes into ret_uuid.
+ */
+int idxdctl_make(Idxdctl *ctl, const char *method, const DefineArgs *a, char ret_uuid[static IDXD_UUID_STRING_MAX]);
 
 typedef struct ModifyArgs {
         const char *parent;             /* NULL: the only definition */
@@ -52,6 +58,9 @@ int idxdctl_run_uuid_verb(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char 
  * after one line.
  */
 int idxdctl_read_jsonfile(const char *program, const char *path, IdxdDefinition **ret);
+
+/* An "attrs" entry, a(ss) in order, into the a{sv} of options m is in. */
+int idxdctl_append_attrs_entry(sd_bus_message *m, const IdxdAttr *attrs, size_t n);
 
 /* "NAME=VALUE" into an attribute (pointing into arg); false when there is no '='. */
 bool idxdctl_parse_attr(char *arg, IdxdAttr *ret);

@@ -248,8 +248,15 @@ static int run(int argc, char *argv[]) {
         return r;
 }
 
+/* Run as mdevctl or lsmdev (a link with that name): mdevctl's command line. */
+static bool called_as_mdevctl(const char *argv0) {
+        const char *name = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
+
+        return strcmp(name, "mdevctl") == 0 || strcmp(name, "lsmdev") == 0;
+}
+
 int main(int argc, char *argv[]) {
-        int r = run(argc, argv);
+        int r = argc > 0 && called_as_mdevctl(argv[0]) ? mdevctl_main(argc, argv) : run(argc, argv);
 
         /* A full disk or a closed pipe must not pass for success. */
         if (fflush(stdout) != 0 || ferror(stdout)) {

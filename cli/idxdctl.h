@@ -24,6 +24,8 @@ typedef struct Idxdctl {
         const IdxdctlVerb *verb;        /* the verb running */
         sd_bus *bus;            /* connected on first use */
         uint64_t call_timeout_usec;     /* 0: sd-bus's default (25 s, or $SYSTEMD_BUS_TIMEOUT) */
+        bool mdevctl;                   /* run as mdevctl: errors as mdevctl prints them */
+        bool run_bus_while_waiting;     /* calls let signal handlers run (a progress line) */
 } Idxdctl;
 
 struct IdxdctlVerb {
@@ -50,6 +52,9 @@ extern const IdxdctlVerb verb_modify;
 extern const IdxdctlVerb verb_start;
 extern const IdxdctlVerb verb_stop;
 extern const IdxdctlVerb verb_monitor;
+
+/* idxdctl run under the name mdevctl or lsmdev (cli/mdevctl.c). */
+int mdevctl_main(int argc, char *argv[]);
 
 /* Options every verb accepts after its name too; the values are below. */
 enum {

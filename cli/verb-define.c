@@ -73,15 +73,12 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
                 r = idxdctl_read_jsonfile("idxdctl", jsonfile, &file);
                 if (r > 0)
                         return r;
-                a.type = file->type;
-                a.autostart = file->autostart;
-                a.attrs = file->attrs;
-                a.n_attrs = file->n_attrs;
+                idxdctl_define_args_from_config(&a, file);
         }
         if (!a.parent[0] && !a.uuid[0])
                 return idxdctl_usage_error(verb, "--parent is required (or --uuid of an mdev that exists)");
 
-        r = idxdctl_define(ctl, &a, uuid);
+        r = idxdctl_make(ctl, "DefineMdev", &a, uuid);
         if (r > 0)
                 return r;
         puts(uuid);

@@ -139,19 +139,8 @@ static int build_define(Idxdctl *ctl, size_t index, sd_bus_message **ret_call, v
                 r = sd_bus_message_open_container(call, 'a', "{sv}");
         if (r >= 0)
                 r = sd_bus_message_append(call, "{sv}", "autostart", "b", (int) d->autostart);
-        if (r >= 0 && d->n_attrs > 0) {
-                r = sd_bus_message_open_container(call, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(call, "s", "attrs");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(call, 'v', "a(ss)");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(call, 'a', "(ss)");
-                for (size_t i = 0; r >= 0 && i < d->n_attrs; i++)
-                        r = sd_bus_message_append(call, "(ss)", d->attrs[i].name, d->attrs[i].value);
-                for (int k = 0; r >= 0 && k < 3; k++)
-                        r = sd_bus_message_close_container(call);
-        }
+        if (r >= 0 && d->n_attrs > 0)
+                r = idxdctl_append_attrs_entry(call, d->attrs, d->n_attrs);
         if (r >= 0)
                 r = sd_bus_message_close_container(call);
         if (r < 0)

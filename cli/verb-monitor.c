@@ -110,7 +110,7 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
 static int on_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         const char *name, *old_owner, *new_owner;
 
-        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0)
+        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0 || strcmp(name, IDXD_BUS_NAME) != 0)
                 return 0;
         emit(userdata, new_owner[0] ? "daemon-started" : "daemon-stopped", (const char *[]) { NULL });
         return 0;
@@ -153,8 +153,9 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
                                      "member='PropertiesChanged',path_namespace='" IDXD_MDEV_PATH_PREFIX "'",
                                      on_properties_changed, &m);
         if (r >= 0)
-                r = sd_bus_match_signal(ctl->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "NameOwnerChanged", on_owner_changed, &m);
+                r = sd_bus_add_match(ctl->bus, NULL,
+                                     "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                     "member='NameOwnerChanged',arg0='" IDXD_BUS_NAME "'", on_owner_changed, &m);
         if (r < 0) {
                 fprintf(stderr, "idxdctl: cannot subscribe to idxdd's signals: %s: check that dbus runs\n", strerror(-r));
                 return IDXDCTL_EXIT_FAILURE;

@@ -34,9 +34,15 @@ typedef struct IdxdConfig {
         IdxdLogLevel log_level;
         unsigned ims_reserve;   /* IMS entries kept free per parent unless a pool says otherwise */
         IdxdOnUndefined on_domain_undefined;
+        char *callout_dir;      /* mdevctl-style callout scripts; "" = none */
+        unsigned callout_timeout; /* seconds one callout script may take */
 } IdxdConfig;
 
 #define IDXD_DEFAULT_LIBVIRT_URI "qemu:///system"
+/* Where mdevctl keeps callouts: existing hooks keep working (docs/daemon.md, "Callouts"). */
+#define IDXD_DEFAULT_CALLOUT_DIR "/etc/mdevctl.d/scripts.d/callouts"
+#define IDXD_DEFAULT_CALLOUT_TIMEOUT 10
+#define IDXD_MAX_CALLOUT_TIMEOUT 3600
 
 const char *idxd_log_level_to_string(IdxdLogLevel l);
 int idxd_log_level_from_string(const char *s);

@@ -249,8 +249,7 @@ static int compare_types(const void *a, const void *b) {
         return c != 0 ? c : strcmp(strempty(x->id), strempty(y->id));
 }
 
-/* mdevctl trims the description and puts ", " for each newline in it. */
-static char *description_line(const char *s) {
+char *mdevctl_description_line(const char *s) {
         size_t start = 0, end = strlen(s), o = 0;
         char *out;
 
@@ -290,7 +289,7 @@ static void write_type(JsonWriter *w, const void *items, size_t i) {
                 json_writer_string(w, t->name);
         }
         if (t->description && *t->description) {
-                _cleanup_free_ char *line = description_line(t->description);
+                _cleanup_free_ char *line = mdevctl_description_line(t->description);
 
                 if (!line)
                         w->error = -ENOMEM;

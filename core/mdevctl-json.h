@@ -54,5 +54,8 @@ typedef struct MdevctlType {
         const char *description;        /* NULL or "": left out; newlines become ", " */
 } MdevctlType;
 
+/* A type's description as mdevctl shows it: trimmed, ", " for each newline. NULL: out of memory. */
+char *mdevctl_description_line(const char *s);
+
 /* [{"<parent>": [{"<type>": {...}}, ...]}], or []: sorted by parent, then type. */
 int mdevctl_json_types(const MdevctlType *types, size_t n, char **ret);

@@ -178,6 +178,10 @@ static int daemon_load_config(Daemon *d, const DaemonConfig *config, IdxdConfig 
                 log_debug_enabled = 1;
         d->settings.ims_reserve = c->ims_reserve;
         d->settings.on_domain_undefined = c->on_domain_undefined;
+        d->settings.callout_timeout_usec = config->callout_timeout_usec ?: c->callout_timeout * 1000000ULL;
+        d->callout_dir = strdup(config->callout_dir ? config->callout_dir : c->callout_dir);
+        if (!d->callout_dir)
+                return -ENOMEM;
 
         /* The file's state_dir when it names one, else systemd's, else the default. */
         state_dir = config->state_dir;
@@ -238,6 +242,7 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         d->settings.config_dir = d->config_dir;
         d->settings.policy_dir = d->policy_dir;
         d->settings.create_timeout_usec = config->create_timeout_usec;
+        d->settings.callout_dir = d->callout_dir;
 
         *ret = d;
         return 0;
@@ -269,6 +274,7 @@ Daemon *daemon_free(Daemon *d) {
         free(d->state_dir);
         free(d->config_dir);
         free(d->policy_dir);
+        free(d->callout_dir);
         free(d);
         return NULL;
 }

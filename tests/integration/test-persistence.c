@@ -750,6 +750,24 @@ static char *variant_as_text(GVariant *v) {
                 return g_strdup_printf("%" G_GUINT32_FORMAT, g_variant_get_uint32(v));
         if (g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
                 return g_strdup_printf("%" G_GINT32_FORMAT, g_variant_get_int32(v));
+        if (g_variant_is_of_type(v, G_VARIANT_TYPE("a(ss)"))) {
+                /* The attributes column: mdevctl's JSON, [{"name":"value"},...]. */
+                json_object *a = json_object_new_array();
+                GVariantIter it;
+                const char *name, *value;
+
+                g_variant_iter_init(&it, v);
+                while (g_variant_iter_next(&it, "(&s&s)", &name, &value)) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, name, json_object_new_string(value));
+                        json_object_array_add(a, o);
+                }
+                char *text = g_strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN |
+                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(a);
+                return text;
+        }
         g_error("ListMdevs sent a value of type %s", g_variant_get_type_string(v));
 }
 
@@ -877,8 +895,12 @@ static void test_list_by_fd(void) {
         g_autoptr(CtlResult) again = harness_ctl(h, "create", "--parent", "idxd_sim.0", "--type", "dsa-1dwq-v1",
                                                  "--domain", "vm\\one", NULL);
         assert_ctl_exit(again, 0);
+        /* Attributes, a name twice, a tab and a backslash in values: the memfd's JSON column. */
+        g_autoptr(CtlResult) with_attrs = harness_ctl(h, "define", "--parent", "idxd_sim.9", "--type", "t",
+                                                      "--attr", "a=x\ty", "--attr", "a=back\\slash", NULL);
+        assert_ctl_exit(with_attrs, 0);
 
-        g_assert_cmpuint(assert_same_lists(h, filter_new(NULL, NULL)), ==, 4);
+        g_assert_cmpuint(assert_same_lists(h, filter_new(NULL, NULL)), ==, 5);
         g_assert_cmpuint(assert_same_lists(h, filter_new("parent", "idxd_sim.1")), ==, 1);
         g_assert_cmpuint(assert_same_lists(h, filter_new("domain", "vm\\one")), ==, 2);
         g_assert_cmpuint(assert_same_lists(h, filter_new("domain", "nosuchvm")), ==, 0);
