@@ -523,6 +523,12 @@ static void add_parent(FakeKernel *fk, const char *bus, const char *name, guint 
                                             "MODALIAS", "platform:idxd_sim", NULL);
         if (!added)
                 g_error("fake kernel: umockdev could not add parent %s", name);
+        if (pci) {
+                /* The start of a type-0 config space: vendor 8086, device 0b25 (DSA), class 088000. */
+                static const guint8 config[64] = { 0x86, 0x80, 0x25, 0x0b, [0x09] = 0x00, 0x80, 0x08 };
+
+                umockdev_testbed_set_attribute_binary(fk->testbed, added, "config", (guint8 *) config, sizeof(config));
+        }
         g_mutex_unlock(&fk->lock);
 }
 
