@@ -99,8 +99,11 @@ int idxdctl_bus_connect(Idxdctl *ctl) {
                 r = sd_bus_open_system(&bus);
         if (r < 0) {
                 sd_bus_unref(bus);
-                fprintf(stderr, "idxdctl: cannot connect to %s: %s: check that dbus runs, or pass --address\n",
-                        bus_description(ctl), strerror(-r));
+                if (ctl->mdevctl)
+                        fprintf(stderr, "Error: cannot reach idxdd on %s: %s\n", bus_description(ctl), strerror(-r));
+                else
+                        fprintf(stderr, "idxdctl: cannot connect to %s: %s: check that dbus runs, or pass --address\n",
+                                bus_description(ctl), strerror(-r));
                 return IDXDCTL_EXIT_FAILURE;
         }
 

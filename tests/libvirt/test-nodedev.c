@@ -153,6 +153,10 @@ static void test_nodedev(void) {
         g_autofree char *preload = g_strdup_printf("libumockdev-preload.so.0:%s", g_getenv("IDXD_TEST_NETLINK_SHIM"));
         g_assert_cmpint(libvirtd_set_env(&lvd, "LD_PRELOAD", preload), ==, 0);
         lvd.taken_fds = 99;
+        /* A sanitized idxdctl under libvirtd: the same sanitizer settings as here (umockdev's preload comes first). */
+        for (const char *const *v = (const char *const[]) { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL }; *v; v++)
+                if (g_getenv(*v))
+                        g_assert_cmpint(libvirtd_set_env(&lvd, *v, g_getenv(*v)), ==, 0);
         g_assert_cmpint(libvirtd_set_env(&lvd, "UMOCKDEV_DIR", testbed), ==, 0);
         r = libvirtd_start(&lvd);
         if (r < 0) {
