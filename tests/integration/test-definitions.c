@@ -582,23 +582,22 @@ static void test_callout_hung(void) {
         g_autoptr(Harness) h = harness_new();
         g_autofree char *pidfile = g_build_filename(h->dir, "sleep.pid", NULL);
         g_autofree char *script = g_strdup_printf("#!/bin/sh\nsleep 1000 & echo $! > '%s'\nwait\n", pidfile);
+        g_autofree char *out = g_build_filename(h->dir, "c.out", NULL), *err = g_build_filename(h->dir, "c.err", NULL);
         const char *args[] = { "--callout-timeout=2", NULL };
 
         fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
         write_callout(h, "callouts/hang", script);
         harness_start_daemon(h, args);
 
-        GPid pid = harness_ctl_spawn(h, g_build_filename(h->dir, "c.out", NULL), g_build_filename(h->dir, "c.err", NULL),
-                                     (const char *const[]) { "create", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u",
-                                                             UUID_A, NULL });
+        GPid pid = harness_ctl_spawn(h, out, err, (const char *const[]) { "create", "-p", "idxd_sim.0", "-t",
+                                                                          FAKE_TYPE_SWQ, "-u", UUID_A, NULL });
         g_assert_true(harness_wait_for(file_has_pid, pidfile, WAIT_MS));
         /* while the script hangs, the daemon answers at once */
         gint64 before = g_get_monotonic_time();
         g_autoptr(CtlResult) status = CTL(h, 0, "status");
         g_assert_cmpint(g_get_monotonic_time() - before, <, 1500000);
 
-        g_autoptr(CtlResult) r = harness_ctl_wait(pid, g_build_filename(h->dir, "c.out", NULL),
-                                                  g_build_filename(h->dir, "c.err", NULL));
+        g_autoptr(CtlResult) r = harness_ctl_wait(pid, out, err);
         assert_ctl_exit(r, 1);
         g_assert_nonnull(strstr(r->err, "did not finish its pre-start call for mdev " UUID_A " within 2s: killed"));
         g_assert_false(fake_kernel_has_mdev(h->kernel, UUID_A));

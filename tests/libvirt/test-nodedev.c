@@ -126,9 +126,10 @@ static void test_nodedev(void) {
         g_autofree char *mdevctl_dir = g_build_filename(h->dir, "mdevctl-stamp", NULL);
         g_autofree char *testbed = g_path_get_dirname(h->sys_dir);
         const char *daemon_args[] = { "--group=nogroup", "--libvirt-uri=none", NULL };
+        g_autofree char *virsh_path = g_find_program_in_path("virsh");
         int r;
 
-        if (!g_file_test("/usr/sbin/libvirtd", G_FILE_TEST_IS_EXECUTABLE) || !g_find_program_in_path("virsh")) {
+        if (!g_file_test("/usr/sbin/libvirtd", G_FILE_TEST_IS_EXECUTABLE) || !virsh_path) {
                 g_test_skip("libvirtd or virsh not installed");
                 return;
         }
