@@ -213,7 +213,7 @@ static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
                 IDXDCTL_GLOBAL_OPTIONS,
                 {}
         };
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *text = NULL;
         FilterEntry filter[] = { { "parent", NULL }, { "type", NULL }, { "domain", NULL } };
         MdevRecord *mdevs = NULL;

@@ -33,6 +33,9 @@
                 _r;                                                                       \
         })
 
+/* A command run for its effect: its exit status checked, its output dropped. */
+#define CTL_RUN(h, code, ...) ctl_result_free(CTL((h), (code), __VA_ARGS__))
+
 /* idxdctl under the name mdevctl: a link in the scratch dir. */
 static CtlResult *mdevctl(Harness *h, const char *const *args) {
         g_autofree char *bin = g_build_filename(h->dir, "bin", NULL);
@@ -56,6 +59,8 @@ static CtlResult *mdevctl(Harness *h, const char *const *args) {
                 assert_ctl_exit(_r, (code));                                              \
                 _r;                                                                       \
         })
+
+#define MDEVCTL_RUN(h, code, ...) ctl_result_free(MDEVCTL((h), (code), __VA_ARGS__))
 
 /* The row of `idxdctl --json list` for uuid under parent (NULL: any), or NULL. */
 static json_object *find_row(json_object *list, const char *uuid, const char *parent) {
@@ -137,8 +142,8 @@ static void test_define_start_stop(void) {
         g_assert_cmpuint(fake_kernel_create_writes(h->kernel, UUID_A), ==, 0);
 
         /* a parent that is not here is fine: the type stays as given */
-        g_autoptr(CtlResult) d2 = CTL(h, 0, "define", "--parent", "0000:6a:01.0", "--type", "idxd_mdev-dsa-1dwq-v1",
-                                      "--uuid", UUID_B, "--autostart");
+        CTL_RUN(h, 0, "define", "--parent", "0000:6a:01.0", "--type", "idxd_mdev-dsa-1dwq-v1",
+                "--uuid", UUID_B, "--autostart");
         json_object *list = list_json(h);
         json_object *a = find_row(list, UUID_A, NULL), *b = find_row(list, UUID_B, NULL), *attrs;
         g_assert_cmpstr(field(a, "state"), ==, "defined");
@@ -163,14 +168,14 @@ static void test_define_start_stop(void) {
         g_assert_cmpstr(printed, ==, "(<[('wq', 'wq0.1'), ('ims_vectors', '3'), ('wq', 'wq0.2')]>,)");
 
         /* start: made, attributes written in order (the second wq wins) */
-        g_autoptr(CtlResult) s = CTL(h, 0, "start", UUID_A);
+        CTL_RUN(h, 0, "start", UUID_A);
         wait_mdev(h, UUID_A, TRUE);
         g_autofree char *wq = sysfs_attr(UUID_A, "wq");
         g_autofree char *ims = sysfs_attr(UUID_A, "ims_vectors");
         g_assert_cmpstr(wq, ==, "wq0.2");
         g_assert_cmpstr(ims, ==, "3");
         /* started again: no change, one write to create */
-        g_autoptr(CtlResult) s2 = CTL(h, 0, "start", UUID_A);
+        CTL_RUN(h, 0, "start", UUID_A);
         g_assert_cmpuint(fake_kernel_create_writes(h->kernel, UUID_A), ==, 1);
 
         /* a parent that is not here cannot be started on */
@@ -178,7 +183,7 @@ static void test_define_start_stop(void) {
         g_assert_nonnull(strstr(nb->err, "Parent 0000:6a:01.0 of mdev " UUID_B " not found"));
 
         /* stop: the device goes, the definition stays */
-        g_autoptr(CtlResult) st = CTL(h, 0, "stop", UUID_A);
+        CTL_RUN(h, 0, "stop", UUID_A);
         wait_mdev(h, UUID_A, FALSE);
         list = list_json(h);
         g_assert_cmpstr(field(find_row(list, UUID_A, NULL), "state"), ==, "defined");
@@ -187,9 +192,9 @@ static void test_define_start_stop(void) {
         g_assert_nonnull(strstr(st2->err, "is not running"));
 
         /* undefine without destroy: the device that runs stays, no longer persistent */
-        g_autoptr(CtlResult) s3 = CTL(h, 0, "start", UUID_A);
+        CTL_RUN(h, 0, "start", UUID_A);
         wait_mdev(h, UUID_A, TRUE);
-        g_autoptr(CtlResult) u = CTL(h, 0, "undefine", UUID_A);
+        CTL_RUN(h, 0, "undefine", UUID_A);
         g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
         g_autofree char *gone = state_file(h, UUID_A ".json");
         g_assert_null(gone);
@@ -202,18 +207,18 @@ static void test_define_start_stop(void) {
         g_assert_nonnull(strstr(u2->err, "not defined"));
 
         /* define the running device as it is: parent and type from sysfs */
-        g_autoptr(CtlResult) promote = CTL(h, 0, "define", "--uuid", UUID_A);
+        CTL_RUN(h, 0, "define", "--uuid", UUID_A);
         g_autofree char *text = state_file(h, UUID_A ".json");
         g_assert_nonnull(text);
         g_assert_nonnull(strstr(text, "\"parent\": \"idxd_sim.0\""));
-        g_autoptr(CtlResult) gone_b = CTL(h, 0, "undefine", UUID_B);
+        CTL_RUN(h, 0, "undefine", UUID_B);
 }
 
 /* The same UUID under two parents, as mdevctl allows: the parent chooses. */
 static void test_two_parents(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autoptr(CtlResult) d0 = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
-        g_autoptr(CtlResult) d1 = CTL(h, 0, "define", "-p", "idxd_sim.1", "-t", FAKE_TYPE_DWQ, "-u", UUID_A);
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.1", "-t", FAKE_TYPE_DWQ, "-u", UUID_A);
         g_autofree char *plain = state_file(h, UUID_A ".json");
         g_autofree char *second = state_file(h, UUID_A "@idxd_sim.1.json");
         g_assert_nonnull(plain);
@@ -221,7 +226,7 @@ static void test_two_parents(void) {
 
         g_autoptr(CtlResult) which = CTL(h, 2, "start", UUID_A);
         g_assert_nonnull(strstr(which->err, "defined under 2 parents (idxd_sim.0, idxd_sim.1)"));
-        g_autoptr(CtlResult) s = CTL(h, 0, "start", UUID_A, "--parent", "idxd_sim.1");
+        CTL_RUN(h, 0, "start", UUID_A, "--parent", "idxd_sim.1");
         wait_mdev(h, UUID_A, TRUE);
         json_object *list = list_json(h);
         g_assert_cmpstr(field(find_row(list, UUID_A, "idxd_sim.1"), "state"), ==, "active");
@@ -241,13 +246,13 @@ static void test_two_parents(void) {
         json_object_put(list);
 
         /* undefine one parent's; then all */
-        g_autoptr(CtlResult) u0 = CTL(h, 0, "undefine", UUID_A, "--parent", "idxd_sim.0");
+        CTL_RUN(h, 0, "undefine", UUID_A, "--parent", "idxd_sim.0");
         g_autofree char *plain_gone = state_file(h, UUID_A ".json");
         g_assert_null(plain_gone);
         list = list_json(h);
         g_assert_null(find_row(list, UUID_A, "idxd_sim.0"));
         json_object_put(list);
-        g_autoptr(CtlResult) u = CTL(h, 0, "undefine", UUID_A);
+        CTL_RUN(h, 0, "undefine", UUID_A);
         g_autofree char *second_gone = state_file(h, UUID_A "@idxd_sim.1.json");
         g_assert_null(second_gone);
         g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_A));
@@ -263,13 +268,13 @@ static char *definition_text(Harness *h) {
 /* modify: type, autostart, domain, attributes by position; a refused modify changes nothing. */
 static void test_modify(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autoptr(CtlResult) d = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
-                                     "--attr", "a=1", "--attr", "b=2");
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
+                "--attr", "a=1", "--attr", "b=2");
 
-        g_autoptr(CtlResult) m1 = CTL(h, 0, "modify", UUID_A, "--add-attr", "a=0", "--index", "0");
-        g_autoptr(CtlResult) m2 = CTL(h, 0, "modify", UUID_A, "--add-attr", "c=3");
-        g_autoptr(CtlResult) m3 = CTL(h, 0, "modify", UUID_A, "--remove-attr", "--index", "1");
-        g_autoptr(CtlResult) m4 = CTL(h, 0, "modify", UUID_A, "--autostart", "--type", "dsa-1dwq-v1", "--domain", "vm7");
+        CTL_RUN(h, 0, "modify", UUID_A, "--add-attr", "a=0", "--index", "0");
+        CTL_RUN(h, 0, "modify", UUID_A, "--add-attr", "c=3");
+        CTL_RUN(h, 0, "modify", UUID_A, "--remove-attr", "--index", "1");
+        CTL_RUN(h, 0, "modify", UUID_A, "--autostart", "--type", "dsa-1dwq-v1", "--domain", "vm7");
         json_object *list = list_json(h), *attrs;
         json_object *a = find_row(list, UUID_A, NULL);
         g_assert_true(json_object_object_get_ex(a, "attrs", &attrs));
@@ -292,7 +297,7 @@ static void test_modify(void) {
         g_assert_cmpstr(before, ==, after);
 
         /* the last one goes without an index; --no-domain clears it */
-        g_autoptr(CtlResult) m5 = CTL(h, 0, "modify", UUID_A, "--remove-attr", "--manual", "--no-domain");
+        CTL_RUN(h, 0, "modify", UUID_A, "--remove-attr", "--manual", "--no-domain");
         list = list_json(h);
         a = find_row(list, UUID_A, NULL);
         g_assert_true(json_object_object_get_ex(a, "attrs", &attrs));
@@ -305,10 +310,10 @@ static void test_modify(void) {
 /* Defines that find something there: the same again is no change, anything else is refused and changes nothing. */
 static void test_refused_define(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autoptr(CtlResult) d = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A, "--attr", "x=1");
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A, "--attr", "x=1");
         g_autofree char *before = definition_text(h);
 
-        g_autoptr(CtlResult) same = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", "dsa-1swq-v1", "-u", UUID_A, "--attr", "x=1");
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", "dsa-1swq-v1", "-u", UUID_A, "--attr", "x=1");
         g_autoptr(CtlResult) other = CTL(h, 1, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_DWQ, "-u", UUID_A);
         g_assert_nonnull(strstr(other->err, "already defined on parent idxd_sim.0"));
         g_autoptr(CtlResult) notype = CTL(h, 1, "define", "-p", "idxd_sim.0", "-t", "nope", "-u", UUID_B);
@@ -324,8 +329,8 @@ static void test_refused_define(void) {
 /* An autostart definition whose parent is away is made when the parent comes. */
 static void test_autostart_hotplug(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autoptr(CtlResult) d = CTL(h, 0, "define", "-p", "idxd_sim.7", "-t", FAKE_TYPE_SWQ, "-u", UUID_C,
-                                     "--autostart", "--attr", "wq=wq7.0");
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.7", "-t", FAKE_TYPE_SWQ, "-u", UUID_C,
+                "--autostart", "--attr", "wq=wq7.0");
         g_assert_false(fake_kernel_has_mdev(h->kernel, UUID_C));
         fake_kernel_add_parent(h->kernel, "idxd_sim.7", 2);
         wait_mdev(h, UUID_C, TRUE);
@@ -347,11 +352,11 @@ static void test_autostart_hotplug(void) {
 /* What mdevctl prints, byte for byte, for idxdd's definitions and devices. */
 static void test_mdevctl_list(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autoptr(CtlResult) d = CTL(h, 0, "define", "-p", "idxd_sim.1", "-t", FAKE_TYPE_DWQ, "-u", UUID_B,
-                                     "--autostart", "--attr", "wq=wq1.0", "--attr", "wq=wq1.1");
-        g_autoptr(CtlResult) s = CTL(h, 0, "start", UUID_B);
-        g_autoptr(CtlResult) c = CTL(h, 0, "create", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
-        g_autoptr(CtlResult) d2 = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_C);
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.1", "-t", FAKE_TYPE_DWQ, "-u", UUID_B,
+                "--autostart", "--attr", "wq=wq1.0", "--attr", "wq=wq1.1");
+        CTL_RUN(h, 0, "start", UUID_B);
+        CTL_RUN(h, 0, "create", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_C);
         wait_mdev(h, UUID_B, TRUE);
 
         g_autoptr(CtlResult) active = MDEVCTL(h, 0, "list");
@@ -410,10 +415,10 @@ static void test_mdevctl_verbs(void) {
         g_autoptr(CtlResult) fresh = MDEVCTL(h, 0, "define", "-p", "idxd_sim.1", "-t", FAKE_TYPE_DWQ);
         g_assert_cmpuint(strlen(g_strstrip(fresh->out)), ==, 36);
 
-        g_autoptr(CtlResult) auto_on = MDEVCTL(h, 0, "modify", "--uuid=" UUID_A, "--auto");
-        g_autoptr(CtlResult) add = MDEVCTL(h, 0, "modify", "-u", UUID_A, "--addattr", "ims_vectors", "--value", "2",
-                                           "-i", "0");
-        g_autoptr(CtlResult) start = MDEVCTL(h, 0, "start", "--uuid=" UUID_A);
+        MDEVCTL_RUN(h, 0, "modify", "--uuid=" UUID_A, "--auto");
+        MDEVCTL_RUN(h, 0, "modify", "-u", UUID_A, "--addattr", "ims_vectors", "--value", "2",
+                    "-i", "0");
+        MDEVCTL_RUN(h, 0, "start", "--uuid=" UUID_A);
         wait_mdev(h, UUID_A, TRUE);
         g_autofree char *wq = sysfs_attr(UUID_A, "wq");
         g_assert_cmpstr(wq, ==, "wq0.5");
@@ -422,16 +427,16 @@ static void test_mdevctl_verbs(void) {
         g_autoptr(CtlResult) dumped = MDEVCTL(h, 0, "list", "--dumpjson", "-u", UUID_A);
         g_assert_nonnull(strstr(dumped->out, "\"start\": \"auto\""));
         g_assert_nonnull(strstr(dumped->out, "\"ims_vectors\": \"2\""));
-        g_autoptr(CtlResult) stop = MDEVCTL(h, 0, "stop", "--uuid=" UUID_A);
+        MDEVCTL_RUN(h, 0, "stop", "--uuid=" UUID_A);
         wait_mdev(h, UUID_A, FALSE);
-        g_autoptr(CtlResult) undefine = MDEVCTL(h, 0, "undefine", "--uuid=" UUID_A);
-        g_autoptr(CtlResult) undefine2 = MDEVCTL(h, 1, "undefine", "-u", UUID_A);
+        MDEVCTL_RUN(h, 0, "undefine", "--uuid=" UUID_A);
+        MDEVCTL_RUN(h, 1, "undefine", "-u", UUID_A);
 
         /* transient: start -p P -t T prints the new UUID; stop removes it */
         g_autoptr(CtlResult) t = MDEVCTL(h, 0, "start", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ);
         g_autofree char *made = g_strdup(g_strstrip(t->out));
         wait_mdev(h, made, TRUE);
-        g_autoptr(CtlResult) ts = MDEVCTL(h, 0, "stop", "-u", made);
+        MDEVCTL_RUN(h, 0, "stop", "-u", made);
 
         /* refusals with mdevctl's words and exit codes */
         g_autoptr(CtlResult) under = MDEVCTL(h, 1, "start", "-u", UUID_C);
@@ -440,13 +445,13 @@ static void test_mdevctl_verbs(void) {
         g_assert_cmpstr(notype->err, ==, "Error: can't provide type without parent\n");
         g_autoptr(CtlResult) jsonnoparent = MDEVCTL(h, 1, "define", "-u", UUID_C, json_arg);
         g_assert_true(g_str_has_prefix(jsonnoparent->err, "Error: Parent device required to define device via"));
-        g_autoptr(CtlResult) both = MDEVCTL(h, 2, "modify", "-u", UUID_C, "--auto", "--manual");
-        g_autoptr(CtlResult) nouuid = MDEVCTL(h, 2, "stop");
-        g_autoptr(CtlResult) unknown = MDEVCTL(h, 2, "frobnicate");
+        MDEVCTL_RUN(h, 2, "modify", "-u", UUID_C, "--auto", "--manual");
+        MDEVCTL_RUN(h, 2, "stop");
+        MDEVCTL_RUN(h, 2, "frobnicate");
         /* libvirt probes for a newer mdevctl's modify this way: not supported here, as in mdevctl 1.2 */
-        g_autoptr(CtlResult) probe = MDEVCTL(h, 2, "modify", "--defined", "--live", "--jsonfile", "b", "--help");
+        MDEVCTL_RUN(h, 2, "modify", "--defined", "--live", "--jsonfile", "b", "--help");
         /* mdevctl's udev rule calls this; idxdd starts what is autostart by itself */
-        g_autoptr(CtlResult) udev = MDEVCTL(h, 0, "start-parent-mdevs", "idxd_sim.0");
+        MDEVCTL_RUN(h, 0, "start-parent-mdevs", "idxd_sim.0");
         g_autoptr(CtlResult) version = MDEVCTL(h, 0, "--version");
         g_assert_true(g_str_has_prefix(version->out, "mdevctl 1.2.0"));
 }
@@ -455,7 +460,7 @@ static void test_mdevctl_types(void) {
         g_autoptr(Harness) h = harness_new();
         fake_kernel_add_parent(h->kernel, "idxd_sim.0", 3);
         harness_start_daemon(h, NULL);
-        g_autoptr(CtlResult) c = CTL(h, 0, "create", "-p", "idxd_sim.0", "-t", FAKE_TYPE_DWQ);
+        CTL_RUN(h, 0, "create", "-p", "idxd_sim.0", "-t", FAKE_TYPE_DWQ);
         g_autoptr(CtlResult) text = MDEVCTL(h, 0, "types");
         g_autoptr(CtlResult) json = MDEVCTL(h, 0, "types", "--dumpjson", "-p", "idxd_sim.0");
         json_object *root = json_tokener_parse(json->out), *types, *dwq;
@@ -477,11 +482,11 @@ static void test_mdevctl_types(void) {
 /* What mdevctl prints can be imported: a dump round trip, --check without a daemon, a path that is not there. */
 static void test_import_dump(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autoptr(CtlResult) d1 = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
-                                      "--attr", "assign=1", "--attr", "assign=2");
-        g_autoptr(CtlResult) d2 = CTL(h, 0, "define", "-p", "idxd_sim.1", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
-        g_autoptr(CtlResult) d3 = CTL(h, 0, "define", "-p", "0000:6a:01.0", "-t", FAKE_TYPE_DWQ, "-u", UUID_B,
-                                      "--autostart");
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
+                "--attr", "assign=1", "--attr", "assign=2");
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.1", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
+        CTL_RUN(h, 0, "define", "-p", "0000:6a:01.0", "-t", FAKE_TYPE_DWQ, "-u", UUID_B,
+                "--autostart");
         g_autoptr(CtlResult) dump = MDEVCTL(h, 0, "list", "--dumpjson", "--defined");
         g_autofree char *path = harness_write_file(h, "dump.json", dump->out);
 
@@ -489,16 +494,16 @@ static void test_import_dump(void) {
         g_assert_nonnull(strstr(check->out, UUID_A " idxd_sim.0 " FAKE_TYPE_SWQ " manual: valid (2 attributes)"));
         g_assert_nonnull(strstr(check->out, ": 3 valid, 0 invalid"));
 
-        g_autoptr(CtlResult) u1 = CTL(h, 0, "undefine", UUID_A);
-        g_autoptr(CtlResult) u2 = CTL(h, 0, "undefine", UUID_B);
-        g_autoptr(CtlResult) im = CTL(h, 0, "import", "--mdevctl", path);
+        CTL_RUN(h, 0, "undefine", UUID_A);
+        CTL_RUN(h, 0, "undefine", UUID_B);
+        CTL_RUN(h, 0, "import", "--mdevctl", path);
         g_autoptr(CtlResult) again = MDEVCTL(h, 0, "list", "--dumpjson", "--defined");
         g_assert_cmpstr(again->out, ==, dump->out);
         /* nothing was started */
         g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 0);
 
         /* a refused one: the file, the UUID and the reason; the rest still in --json */
-        g_autofree char *bad = harness_write_file(h, "bad/idxd_sim.0/" UUID_C, "{ \"mdev_type\": \"t\" }\n");
+        g_free(harness_write_file(h, "bad/idxd_sim.0/" UUID_C, "{ \"mdev_type\": \"t\" }\n"));
         g_autofree char *root = g_build_filename(h->dir, "bad", NULL);
         g_autoptr(CtlResult) refused = CTL(h, 1, "import", "--mdevctl", root, "--check", "--json");
         json_object *out = json_tokener_parse(refused->out), *errors;
@@ -545,9 +550,9 @@ static void test_callouts(void) {
         write_callout(h, "callouts/20-log", script);
         harness_start_daemon(h, NULL);
 
-        g_autoptr(CtlResult) d = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
-                                     "--attr", "wq=wq0.3");
-        g_autoptr(CtlResult) s = CTL(h, 0, "start", UUID_A);
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
+                "--attr", "wq=wq0.3");
+        CTL_RUN(h, 0, "start", UUID_A);
         wait_mdev(h, UUID_A, TRUE);
         g_autofree char *text = callout_log(h);
         g_assert_nonnull(strstr(text, FAKE_TYPE_SWQ " pre define none " UUID_A " idxd_sim.0 "
@@ -564,7 +569,7 @@ static void test_callouts(void) {
         text = callout_log(h);
         g_assert_null(strstr(text, " post start failure " UUID_B));
 
-        g_autoptr(CtlResult) st = CTL(h, 0, "stop", UUID_A);
+        CTL_RUN(h, 0, "stop", UUID_A);
         wait_mdev(h, UUID_A, FALSE);
         g_free(text);
         text = callout_log(h);
@@ -594,7 +599,7 @@ static void test_callout_hung(void) {
         g_assert_true(harness_wait_for(file_has_pid, pidfile, WAIT_MS));
         /* while the script hangs, the daemon answers at once */
         gint64 before = g_get_monotonic_time();
-        g_autoptr(CtlResult) status = CTL(h, 0, "status");
+        CTL_RUN(h, 0, "status");
         g_assert_cmpint(g_get_monotonic_time() - before, <, 1500000);
 
         g_autoptr(CtlResult) r = harness_ctl_wait(pid, out, err);
@@ -626,10 +631,10 @@ static void test_monitor(void) {
         const char *ready[] = { err, "monitoring", NULL };
 
         g_assert_true(harness_wait_for(file_has, ready, WAIT_MS));
-        g_autoptr(CtlResult) d = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
-        g_autoptr(CtlResult) s = CTL(h, 0, "start", UUID_A);
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A);
+        CTL_RUN(h, 0, "start", UUID_A);
         wait_mdev(h, UUID_A, TRUE);
-        g_autoptr(CtlResult) st = CTL(h, 0, "stop", UUID_A);
+        CTL_RUN(h, 0, "stop", UUID_A);
         g_autoptr(CtlResult) r = harness_ctl_wait(pid, out, err);
         assert_ctl_exit(r, 0);
 
@@ -654,9 +659,9 @@ static void test_monitor(void) {
 
 static void test_list_table(void) {
         g_autoptr(Harness) h = harness_new_running(4);
-        g_autoptr(CtlResult) d = CTL(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
-                                     "--domain", "a-very-long-domain-name-for-the-database-of-the-billing-team\x1b[31m",
-                                     "--attr", "wq=wq0.1");
+        CTL_RUN(h, 0, "define", "-p", "idxd_sim.0", "-t", FAKE_TYPE_SWQ, "-u", UUID_A,
+                "--domain", "a-very-long-domain-name-for-the-database-of-the-billing-team\x1b[31m",
+                "--attr", "wq=wq0.1");
         g_autoptr(CtlResult) narrow = CTL(h, 0, "list");
         g_auto(GStrv) lines = g_strsplit(narrow->out, "\n", -1);
 

@@ -54,6 +54,9 @@ static CtlResult *virsh(Harness *h, const char *const *args) {
                 _r;                                                                       \
         })
 
+/* A virsh command run for its effect: its exit status checked, its output dropped. */
+#define VIRSH_RUN(h, code, ...) ctl_result_free(VIRSH((h), (code), __VA_ARGS__))
+
 typedef struct Listing {
         Harness *h;
         const char *const *args;
@@ -193,13 +196,13 @@ static void test_nodedev(void) {
         g_assert_nonnull(strstr(dump->out, "<attr name='wq' value='wq0.4'/>"));
 
         /* nodedev-autostart: "mdevctl modify --uuid=... --auto" */
-        g_autoptr(CtlResult) autostart = VIRSH(h, 0, "nodedev-autostart", NODE_U);
+        VIRSH_RUN(h, 0, "nodedev-autostart", NODE_U);
         m = idxdd_mdev(h, UUID_U);
         g_assert_cmpstr(member(m, "autostart"), ==, "true");
         json_object_put(m);
 
         /* nodedev-start: "mdevctl start --uuid=..."; libvirt sees the device come through udev */
-        g_autoptr(CtlResult) started = VIRSH(h, 0, "nodedev-start", NODE_U);
+        VIRSH_RUN(h, 0, "nodedev-start", NODE_U);
         g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_U));
         wait_listing(h, list_active_mdevs, NODE_U, TRUE);
         g_autoptr(CtlResult) info = VIRSH(h, 0, "nodedev-info", NODE_U);
@@ -228,7 +231,7 @@ static void test_nodedev(void) {
         wait_listing(h, list_all_mdevs, NODE_V, TRUE);
 
         /* nodedev-undefine: "mdevctl undefine --uuid=..."; gone from idxdd, and from libvirt's list */
-        g_autoptr(CtlResult) undefined = VIRSH(h, 0, "nodedev-undefine", NODE_U);
+        VIRSH_RUN(h, 0, "nodedev-undefine", NODE_U);
         g_assert_null(idxdd_mdev(h, UUID_U));
         wait_listing(h, list_all_mdevs, NODE_U, FALSE);
 
