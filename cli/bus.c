@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "output.h"
 #include "polkit-agent.h"
+#include "progress.h"
 
 /* A batch call's bound: sd-bus's default, plus a quarter second per mdev. */
 #define BATCH_TIMEOUT_BASE_USEC         (25ULL * 1000 * 1000)
@@ -106,8 +107,11 @@ int idxdctl_bus_connect(Idxdctl *ctl) {
                 r = sd_bus_open_system(&bus);
         if (r < 0) {
                 sd_bus_unref(bus);
-                fprintf(stderr, "idxdctl: cannot connect to %s: %s: check that dbus runs, or pass --address\n",
-                        bus_description(ctl), strerror(-r));
+                if (ctl->mdevctl)
+                        fprintf(stderr, "Error: cannot reach idxdd on %s: %s\n", bus_description(ctl), strerror(-r));
+                else
+                        fprintf(stderr, "idxdctl: cannot connect to %s: %s: check that dbus runs, or pass --address\n",
+                                bus_description(ctl), strerror(-r));
                 return IDXDCTL_EXIT_FAILURE;
         }
 
@@ -143,6 +147,12 @@ static bool startswith(const char *s, const char *prefix) {
 int idxdctl_bus_report_error(const Idxdctl *ctl, const char *name, const char *message) {
         const char *what = message && message[0] ? message : NULL;
         const char *todo = NULL;
+
+        /* mdevctl's way: "Error: <what the daemon said>". */
+        if (ctl->mdevctl) {
+                fprintf(stderr, "Error: %s\n", what ?: name);
+                return IDXDCTL_EXIT_FAILURE;
+        }
 
         for (size_t i = 0; i < ELEMENTSOF(error_hints); i++) {
                 if (strcmp(error_hints[i].name, name) != 0)
@@ -184,6 +194,42 @@ static bool call_may_change(sd_bus_message *call) {
         return true;
 }
 
+typedef struct PendingReply {
+        sd_bus_message *reply;
+} PendingReply;
+
+static int on_pending_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ((PendingReply *) userdata)->reply = sd_bus_message_ref(m);
+        return 0;
+}
+
+/* sd_bus_call() that runs the bus meanwhile, so that signal handlers (a progress line) see what comes. */
+static int call_processing(Idxdctl *ctl, sd_bus_message *call, uint64_t timeout, sd_bus_error *error,
+                           sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        PendingReply p = {};
+        int r;
+
+        r = sd_bus_call_async(ctl->bus, &slot, call, on_pending_reply, &p, timeout);
+        while (r >= 0 && !p.reply) {
+                r = sd_bus_process(ctl->bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(ctl->bus, UINT64_MAX);
+        }
+        if (r < 0)
+                return r;
+        if (sd_bus_message_is_method_error(p.reply, NULL)) {
+                r = sd_bus_error_copy(error, sd_bus_message_get_error(p.reply));
+                sd_bus_message_unref(p.reply);
+                return r < 0 ? r : -EIO;
+        }
+        if (ret_reply)
+                *ret_reply = p.reply;
+        else
+                sd_bus_message_unref(p.reply);
+        return 0;
+}
+
 int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t timeout = ctl->call_timeout_usec;
@@ -197,7 +243,8 @@ int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_re
                 if (agent.pid > 0 && timeout < INTERACTIVE_TIMEOUT_USEC)
                         timeout = INTERACTIVE_TIMEOUT_USEC;
         }
-        r = sd_bus_call(ctl->bus, call, timeout, &error, ret_reply);
+        r = ctl->run_bus_while_waiting ? call_processing(ctl, call, timeout, &error, ret_reply) :
+                sd_bus_call(ctl->bus, call, timeout, &error, ret_reply);
         polkit_agent_close(&agent);
         if (r >= 0)
                 return 0;
@@ -211,6 +258,21 @@ int idxdctl_bus_call(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_re
         }
         sd_bus_error_free(&error);
         return r;
+}
+
+int idxdctl_bus_call_uuid_path(Idxdctl *ctl, sd_bus_message *call, sd_bus_message **ret_reply,
+                               const char **ret_uuid, const char **ret_path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = idxdctl_bus_call(ctl, call, &reply);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_read(reply, "so", ret_uuid, ret_path);
+        if (r < 0)
+                return idxdctl_bus_bad_reply(sd_bus_message_get_member(call), r);
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
 }
 
 int idxdctl_bus_call_json(Idxdctl *ctl, sd_bus_message *call, struct json_object **ret) {
@@ -270,4 +332,81 @@ int idxdctl_bus_create_batch(Idxdctl *ctl, sd_bus_message *call, size_t count, c
                         status = r;
         }
         return status;
+}
+
+/* Replies dbus-daemon lets one connection wait for (max_replies_per_connection is 128 on the system bus). */
+#define CALLS_IN_FLIGHT 32
+
+typedef struct ManyCalls {
+        Idxdctl *ctl;
+        IdxdctlCallDone done;
+        void *userdata;
+        size_t answered;
+} ManyCalls;
+
+typedef struct OneCall {
+        ManyCalls *many;
+        size_t index;
+} OneCall;
+
+static int on_call_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        OneCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        c->many->done(c->index, e ? NULL : reply, e, c->many->userdata);
+        c->many->answered++;
+        return 0;
+}
+
+int idxdctl_bus_call_many(Idxdctl *ctl, size_t n, IdxdctlBuildCall build, IdxdctlCallDone done,
+                          Progress *progress, void *userdata) {
+        ManyCalls many = { .ctl = ctl, .done = done, .userdata = userdata };
+        _cleanup_free_ OneCall *calls = calloc(n ? n : 1, sizeof(OneCall));
+        _cleanup_free_ sd_bus_slot **slots = calloc(n ? n : 1, sizeof(sd_bus_slot *));
+        size_t sent = 0;
+        int r = 0;
+
+        if (!calls || !slots)
+                return output_oom();
+        r = idxdctl_bus_connect(ctl);
+        if (r > 0)
+                return r;
+        while (many.answered < n) {
+                while (sent < n && sent - many.answered < CALLS_IN_FLIGHT) {
+                        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+
+                        r = build(ctl, sent, &call, userdata);
+                        if (r > 0)
+                                goto finish;
+                        calls[sent] = (OneCall) { &many, sent };
+                        r = sd_bus_call_async(ctl->bus, &slots[sent], call, on_call_reply, &calls[sent],
+                                              ctl->call_timeout_usec);
+                        if (r < 0)
+                                goto bus_failed;
+                        sent++;
+                }
+                r = sd_bus_process(ctl->bus, NULL);
+                if (r < 0)
+                        goto bus_failed;
+                if (progress)
+                        progress_update(progress, many.answered);
+                if (r == 0 && many.answered < n) {
+                        r = sd_bus_wait(ctl->bus, UINT64_MAX);
+                        if (r < 0)
+                                goto bus_failed;
+                }
+        }
+        r = 0;
+        goto finish;
+
+bus_failed:
+        fprintf(stderr, "idxdctl: talking to idxdd on %s failed: %s: check that dbus and idxdd run\n",
+                bus_description(ctl), strerror(-r));
+        r = IDXDCTL_EXIT_FAILURE;
+finish:
+        for (size_t i = 0; i < n; i++)
+                sd_bus_slot_unref(slots[i]);
+        if (progress)
+                progress_end(progress);
+        return r;
 }

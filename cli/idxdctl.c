@@ -14,12 +14,18 @@ static const IdxdctlVerb *const verbs[] = {
         &verb_create,
         &verb_list,
         &verb_destroy,
+        &verb_define,
+        &verb_undefine,
+        &verb_modify,
+        &verb_start,
+        &verb_stop,
         &verb_types,
         &verb_parents,
         &verb_status,
         &verb_reload,
         &verb_policy,
         &verb_import,
+        &verb_monitor,
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -131,6 +137,46 @@ bool idxdctl_parse_global_only(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, 
         return r > 0;
 }
 
+int idxdctl_next_option(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[], const char *shortopts,
+                        const struct option *options, int *ret_status) {
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
+                bool global = c == 'h' || c == ':' || c == '?' ||
+                        (c >= IDXDCTL_OPTION_SYSTEM && c < IDXDCTL_OPTION_VERB_FIRST);
+
+                if (!global)
+                        return c;
+                r = idxdctl_global_option(ctl, verb, c, argv);
+                if (r > 0) {
+                        *ret_status = r;
+                        return -2;
+                }
+        }
+        return -1;
+}
+
+bool idxdctl_end_options(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[], char *uuid, int *ret_status) {
+        int r = 0;
+
+        if (ctl->help) {
+                *ret_status = idxdctl_verb_help(verb);
+                return true;
+        }
+        if (uuid) {
+                if (optind >= argc)
+                        r = idxdctl_usage_error(verb, "no UUID given");
+                else
+                        r = idxdctl_check_uuid(verb, argv[optind]);
+                if (r == 0)
+                        (void) idxd_uuid_normalize(argv[optind++], uuid);
+        }
+        if (r == 0)
+                r = idxdctl_check_no_operands(verb, argc, argv);
+        *ret_status = r;
+        return r > 0;
+}
+
 int idxdctl_check_uuid(const IdxdctlVerb *verb, const char *uuid) {
         IdxdUuid u;
 
@@ -207,8 +253,15 @@ static int run(int argc, char *argv[]) {
         return r;
 }
 
+/* Run as mdevctl or lsmdev (a link with that name): mdevctl's command line. */
+static bool called_as_mdevctl(const char *argv0) {
+        const char *name = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
+
+        return strcmp(name, "mdevctl") == 0 || strcmp(name, "lsmdev") == 0;
+}
+
 int main(int argc, char *argv[]) {
-        int r = run(argc, argv);
+        int r = argc > 0 && called_as_mdevctl(argv[0]) ? mdevctl_main(argc, argv) : run(argc, argv);
 
         /* A full disk or a closed pipe must not pass for success. */
         if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -25,6 +25,8 @@ typedef struct Idxdctl {
         const IdxdctlVerb *verb;        /* the verb running */
         sd_bus *bus;            /* connected on first use */
         uint64_t call_timeout_usec;     /* 0: sd-bus's default (25 s, or $SYSTEMD_BUS_TIMEOUT) */
+        bool mdevctl;                   /* run as mdevctl: errors as mdevctl prints them */
+        bool run_bus_while_waiting;     /* calls let signal handlers run (a progress line) */
 } Idxdctl;
 
 struct IdxdctlVerb {
@@ -45,6 +47,15 @@ extern const IdxdctlVerb verb_status;
 extern const IdxdctlVerb verb_reload;
 extern const IdxdctlVerb verb_policy;
 extern const IdxdctlVerb verb_import;
+extern const IdxdctlVerb verb_define;
+extern const IdxdctlVerb verb_undefine;
+extern const IdxdctlVerb verb_modify;
+extern const IdxdctlVerb verb_start;
+extern const IdxdctlVerb verb_stop;
+extern const IdxdctlVerb verb_monitor;
+
+/* idxdctl run under the name mdevctl or lsmdev (cli/mdevctl.c). */
+int mdevctl_main(int argc, char *argv[]);
 
 /* Options every verb accepts after its name too; the values are below. */
 enum {
@@ -62,6 +73,13 @@ enum {
         { "address", required_argument, NULL, IDXDCTL_OPTION_ADDRESS },         \
         { "json",    no_argument,       NULL, IDXDCTL_OPTION_JSON },            \
         { "no-ask-password", no_argument, NULL, IDXDCTL_OPTION_NO_ASK_PASSWORD }
+
+/* What names a new mdev, for the verbs that make or define one: -t -p -u -d. */
+#define IDXDCTL_MDEV_SPEC_OPTIONS                                               \
+        { "type",    required_argument, NULL, 't' },                            \
+        { "parent",  required_argument, NULL, 'p' },                            \
+        { "uuid",    required_argument, NULL, 'u' },                            \
+        { "domain",  required_argument, NULL, 'd' }
 
 /*
  * Helpers below return 0 to go on, or an IDXDCTL_EXIT_* failure status after
@@ -86,6 +104,21 @@ int idxdctl_check_no_operands(const IdxdctlVerb *verb, int argc, char *argv[]);
  * its exit status in *ret_status; false to go on.
  */
 bool idxdctl_parse_global_only(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[], int *ret_status);
+
+/*
+ * getopt_long() over a verb's options that handles the global ones itself:
+ * returns the next option of the verb's own, -1 at the end, or -2 after a
+ * usage error with its status in *ret_status.
+ */
+int idxdctl_next_option(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[], const char *shortopts,
+                        const struct option *options, int *ret_status);
+
+/*
+ * After a verb's own options: --help, then its operands: one UUID (put into
+ * uuid, lower case) when uuid is not NULL, else none. Returns true when the
+ * verb is done (help shown, or a usage error) with its status in *ret_status.
+ */
+bool idxdctl_end_options(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[], char *uuid, int *ret_status);
 
 /* Checks a UUID given on the command line. */
 int idxdctl_check_uuid(const IdxdctlVerb *verb, const char *uuid);

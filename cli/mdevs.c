@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus-json.h"
 #include "macro.h"
 #include "mdev-table.h"
+#include "mdevctl-json.h"
 #include "mdevs.h"
 
 /* Where each known key goes; the offset is into MdevRecord. */
@@ -28,6 +30,7 @@ static const struct {
         { "registration", 's', offsetof(MdevRecord, registration) },
         { "wq",          's', offsetof(MdevRecord, wq) },
         { "reason",      's', offsetof(MdevRecord, reason) },
+        { "attrs",       'A', offsetof(MdevRecord, attrs) },
         { "persistent",  'b', offsetof(MdevRecord, persistent) },
         { "autostart",   'b', offsetof(MdevRecord, autostart) },
         { "ims_vectors", 'u', offsetof(MdevRecord, ims_vectors) },
@@ -40,6 +43,38 @@ static int find_field(const char *key) {
         return -ENOENT;
 }
 
+/* An a(ss) of attributes, kept as the JSON text the memfd's column carries. */
+static int read_attrs(sd_bus_message *m, MdevRecord *rec) {
+        _cleanup_free_ IdxdAttr *attrs = NULL;
+        const char *name, *value;
+        char *text = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a(ss)");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(ss)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(ss)", &name, &value)) > 0) {
+                IdxdAttr *a = reallocarray(attrs, n + 1, sizeof(IdxdAttr));
+
+                if (!a)
+                        return -ENOMEM;
+                attrs = a;
+                attrs[n++] = (IdxdAttr) { (char *) name, (char *) value };
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = mdevctl_json_attrs_text(attrs, n, &text);
+        if (r < 0)
+                return r;
+        rec->attrs = text;
+        rec->attrs_allocated = true;
+        return 0;
+}
+
 static int read_value(sd_bus_message *m, MdevRecord *rec, const char *key) {
         const char *contents;
         void *field;
@@ -50,6 +85,8 @@ static int read_value(sd_bus_message *m, MdevRecord *rec, const char *key) {
                 return r;
 
         i = find_field(key);
+        if (i >= 0 && mdev_fields[i].type == 'A' && strcmp(contents, "a(ss)") == 0 && !rec->attrs)
+                return read_attrs(m, rec);
         /* Unknown, or not of the documented type: as if not sent. */
         if (i < 0 || contents[0] != mdev_fields[i].type || contents[1] != '\0')
                 return sd_bus_message_skip(m, "v");
@@ -109,8 +146,25 @@ static int read_record(sd_bus_message *m, MdevRecord *rec) {
         return r;
 }
 
+void mdev_records_free(MdevRecord *records, size_t n) {
+        for (size_t i = 0; records && i < n; i++)
+                if (records[i].attrs_allocated)
+                        free((char *) records[i].attrs);
+        free(records);
+}
+
+typedef struct RecordsFree {
+        MdevRecord *records;
+        size_t n;
+} RecordsFree;
+
+static void records_freep(RecordsFree *f) {
+        mdev_records_free(f->records, f->n);
+}
+
 int mdev_records_read(sd_bus_message *reply, MdevRecord **ret, size_t *ret_n) {
-        _cleanup_free_ MdevRecord *records = NULL;
+        _cleanup_(records_freep) RecordsFree owned = {};
+        MdevRecord *records = NULL;
         size_t n = 0, allocated = 0;
         int r;
 
@@ -121,6 +175,7 @@ int mdev_records_read(sd_bus_message *reply, MdevRecord **ret, size_t *ret_n) {
         while ((r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "{sv}")) > 0) {
                 MdevRecord *rec = records_push(&records, &n, &allocated);
 
+                owned = (RecordsFree) { records, n };
                 if (!rec)
                         return -ENOMEM;
                 r = read_record(reply, rec);
@@ -137,7 +192,8 @@ int mdev_records_read(sd_bus_message *reply, MdevRecord **ret, size_t *ret_n) {
         if (r < 0)
                 return r;
 
-        *ret = TAKE_PTR(records);
+        owned = (RecordsFree) {};
+        *ret = records;
         *ret_n = n;
         return 0;
 }
@@ -309,6 +365,28 @@ static void json_write_string_member(FILE *f, bool first, const char *key, const
                 fputs("null", f);
 }
 
+/* "attrs": [{"name": "value"}, ...] as json-c lays out the tree; attrs is the daemon's compact JSON text. */
+static void json_write_attrs_member(FILE *f, const char *attrs) {
+        _cleanup_json_ struct json_object *a = attrs ? json_tokener_parse(attrs) : NULL;
+        size_t n = json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+
+        json_write_key(f, false, "attrs");
+        fputc('[', f);
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *attr = json_object_array_get_idx(a, i);
+
+                fputs(i > 0 ? ",\n        {" : "\n        {", f);
+                json_object_object_foreach(attr, name, value) {
+                        fputs("\n          ", f);
+                        json_write_string(f, name);
+                        fputs(": ", f);
+                        json_write_string(f, strempty(json_object_get_string(value)));
+                }
+                fputs("\n        }", f);
+        }
+        fputs("\n      ]", f);
+}
+
 int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n) {
         fputs("{\n  \"mdevs\": [", f);
         for (size_t i = 0; i < n; i++) {
@@ -332,6 +410,7 @@ int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n) {
                         fputs("null", f);
                 json_write_string_member(f, false, "wq", m->wq);
                 json_write_string_member(f, false, "reason", m->reason);
+                json_write_attrs_member(f, m->attrs);
                 json_write_string_member(f, false, "path", m->path);
                 fputs("\n    }", f);
         }

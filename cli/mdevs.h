@@ -20,6 +20,8 @@ typedef struct MdevRecord {
         const char *registration;       /* with libvirt: none, pending, registered, failed */
         const char *wq;
         const char *reason;             /* state failed: why */
+        const char *attrs;              /* its definition's attributes as JSON, [{"name":"value"},...] */
+        bool attrs_allocated;           /* attrs is ours (read from a(ss)), not the reply's */
         bool persistent;
         bool autostart;
         bool has_ims_vectors;
@@ -51,6 +53,18 @@ int mdev_records_read_fd(sd_bus_message *reply, char **ret_text, MdevRecord **re
  * the key order docs/cli.md gives. Returns 0 or -EIO when f failed.
  */
 int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n);
+/* Frees the records and what they own. */
+void mdev_records_free(MdevRecord *records, size_t n);
+
+/*
+ * Lists mdevs over the bus (ListMdevsByFileDescriptor, or ListMdevs where fds
+ * cannot pass), filters NULL for none, sorted by parent then UUID. The
+ * records point into *ret_reply and *ret_text; free them with
+ * mdev_records_free() first. Returns 0 or an exit status after one line.
+ */
+typedef struct Idxdctl Idxdctl;
+int idxdctl_list_mdevs(Idxdctl *ctl, const char *parent, const char *type, const char *domain,
+                       sd_bus_message **ret_reply, char **ret_text, MdevRecord **ret, size_t *ret_n);
 
 /* By parent, then UUID. */
 int mdev_record_compare(const void *a, const void *b);

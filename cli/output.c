@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "bus-json.h"
 #include "idxdctl.h"
@@ -18,6 +20,9 @@ struct Table {
         size_t n_copies;
         size_t n_copies_allocated;
         bool *right_aligned;
+        size_t *min_width;      /* 0: not shrinkable */
+        size_t *shrink_order;   /* columns to cut, first first */
+        size_t n_shrinkable;
 };
 
 Table *table_free(Table *t) {
@@ -28,6 +33,8 @@ Table *table_free(Table *t) {
         free(t->copies);
         free(t->cells);
         free(t->right_aligned);
+        free(t->min_width);
+        free(t->shrink_order);
         free(t);
         return NULL;
 }
@@ -40,7 +47,9 @@ Table *table_new(const char *const *headers) {
         while (headers[t->n_columns])
                 t->n_columns++;
         t->right_aligned = calloc(t->n_columns, sizeof(bool));
-        if (!t->right_aligned)
+        t->min_width = calloc(t->n_columns, sizeof(size_t));
+        t->shrink_order = calloc(t->n_columns, sizeof(size_t));
+        if (!t->right_aligned || !t->min_width || !t->shrink_order)
                 return table_free(t);
 
         for (size_t i = 0; i < t->n_columns; i++)
@@ -68,39 +77,99 @@ void table_set_right_aligned(Table *t, size_t column) {
                 t->right_aligned[column] = true;
 }
 
-int table_add_cell(Table *t, const char *text) {
-        if (t->n_cells == t->n_allocated) {
-                size_t n = t->n_allocated ? t->n_allocated * 2 : 64;
-                const char **cells = reallocarray(t->cells, n, sizeof(char *));
+void table_set_shrinkable(Table *t, size_t column, size_t min_width) {
+        if (column >= t->n_columns || t->min_width[column] > 0)
+                return;
+        t->min_width[column] = min_width > 4 ? min_width : 4;
+        t->shrink_order[t->n_shrinkable++] = column;
+}
 
-                if (!cells)
-                        return -ENOMEM;
-                t->cells = cells;
-                t->n_allocated = n;
+static bool has_control(const char *s) {
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c < 0x20 || *c == 0x7f)
+                        return true;
+        return false;
+}
+
+/* Control characters as C escapes: a domain name must not move the cursor or ring the bell. */
+static char *escape_control(const char *s) {
+        char *out = malloc(strlen(s) * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
+                const char *e = NULL;
+
+                switch (*c) {
+                case '\a': e = "\\a"; break;
+                case '\b': e = "\\b"; break;
+                case '\t': e = "\\t"; break;
+                case '\n': e = "\\n"; break;
+                case '\v': e = "\\v"; break;
+                case '\f': e = "\\f"; break;
+                case '\r': e = "\\r"; break;
+                }
+                if (e)
+                        o += sprintf(o, "%s", e);
+                else if (*c < 0x20 || *c == 0x7f)
+                        o += sprintf(o, "\\x%02x", *c);
+                else
+                        *o++ = (char) *c;
         }
+        *o = 0;
+        return out;
+}
 
+/* Room for one more pointer in an array holding n, doubling from first. */
+static int grow_pointers(void ***array, size_t n, size_t *allocated, size_t first) {
+        size_t m;
+        void **a;
+
+        if (n < *allocated)
+                return 0;
+        m = *allocated ? *allocated * 2 : first;
+        a = reallocarray(*array, m, sizeof(void *));
+        if (!a)
+                return -ENOMEM;
+        *array = a;
+        *allocated = m;
+        return 0;
+}
+
+static int table_add_plain_cell(Table *t, const char *text) {
+        if (grow_pointers((void ***) &t->cells, t->n_cells, &t->n_allocated, 64) < 0)
+                return -ENOMEM;
         t->cells[t->n_cells++] = text && text[0] ? text : "-";
         return 0;
 }
 
-int table_add_cell_copy(Table *t, const char *text) {
-        char *copy;
-
-        if (t->n_copies == t->n_copies_allocated) {
-                size_t n = t->n_copies_allocated ? t->n_copies_allocated * 2 : 16;
-                char **copies = reallocarray(t->copies, n, sizeof(char *));
-
-                if (!copies)
-                        return -ENOMEM;
-                t->copies = copies;
-                t->n_copies_allocated = n;
-        }
-
-        copy = strdup(strempty(text));
-        if (!copy)
+/* The table owns copy from now on, also on failure. */
+static int table_keep_copy(Table *t, char *copy) {
+        if (grow_pointers((void ***) &t->copies, t->n_copies, &t->n_copies_allocated, 16) < 0) {
+                free(copy);
                 return -ENOMEM;
+        }
         t->copies[t->n_copies++] = copy;
-        return table_add_cell(t, copy);
+        return 0;
+}
+
+/* A cell of text the table owns (taken; NULL: out of memory). */
+static int table_add_owned_cell(Table *t, char *copy) {
+        if (!copy || table_keep_copy(t, copy) < 0)
+                return -ENOMEM;
+        return table_add_plain_cell(t, copy);
+}
+
+int table_add_cell(Table *t, const char *text) {
+        if (text && has_control(text))
+                return table_add_owned_cell(t, escape_control(text));
+        return table_add_plain_cell(t, text);
+}
+
+int table_add_cell_copy(Table *t, const char *text) {
+        if (text && has_control(text))
+                return table_add_owned_cell(t, escape_control(text));
+        return table_add_owned_cell(t, strdup(strempty(text)));
 }
 
 int table_add_json_cell(Table *t, struct json_object *record, const char *key) {
@@ -125,8 +194,56 @@ static void pad(FILE *f, size_t n) {
         fwrite_unlocked(spaces, 1, n, f);
 }
 
-void table_print(const Table *t, FILE *f) {
-        size_t *width = calloc(t->n_columns, sizeof(size_t));
+/* Terminal columns of UTF-8 text: one per character (continuation bytes do not count). */
+static size_t text_width(const char *s, size_t *ret_bytes) {
+        size_t w = 0, n = 0;
+
+        for (; s[n]; n++)
+                if (((unsigned char) s[n] & 0xc0) != 0x80)
+                        w++;
+        if (ret_bytes)
+                *ret_bytes = n;
+        return w;
+}
+
+/* The bytes of s that fill at most width columns. */
+static size_t bytes_for_width(const char *s, size_t width) {
+        size_t n = 0, w = 0;
+
+        for (; s[n]; n++) {
+                if (((unsigned char) s[n] & 0xc0) != 0x80 && w++ == width)
+                        break;
+        }
+        return n;
+}
+
+static void table_print_widths(const Table *t, FILE *f, const size_t *width) {
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t column = i % t->n_columns, n, w = text_width(t->cells[i], &n);
+                bool last = column + 1 == t->n_columns, cut = w > width[column];
+
+                if (cut) {
+                        /* Cut to fit, and say so. */
+                        n = bytes_for_width(t->cells[i], width[column] - 3);
+                        w = width[column];
+                }
+                if (t->right_aligned[column])
+                        pad(f, width[column] - w);
+                fwrite_unlocked(t->cells[i], 1, n, f);
+                if (cut)
+                        fwrite_unlocked("...", 1, 3, f);
+                if (last)
+                        fputc_unlocked('\n', f);
+                else {
+                        if (!t->right_aligned[column])
+                                pad(f, width[column] - w);
+                        fwrite_unlocked("  ", 1, 2, f);
+                }
+        }
+}
+
+void table_print_fit(const Table *t, FILE *f, size_t max_width) {
+        size_t *width = calloc(t->n_columns, sizeof(size_t)), total;
 
         if (!width) {
                 /* Unaligned is better than nothing. */
@@ -136,28 +253,37 @@ void table_print(const Table *t, FILE *f) {
         }
 
         for (size_t i = 0; i < t->n_cells; i++) {
-                size_t n = strlen(t->cells[i]);
+                size_t n = text_width(t->cells[i], NULL);
 
                 if (n > width[i % t->n_columns])
                         width[i % t->n_columns] = n;
         }
+        total = 2 * (t->n_columns - 1);
+        for (size_t c = 0; c < t->n_columns; c++)
+                total += width[c];
+        for (size_t k = 0; max_width && k < t->n_shrinkable && total > max_width; k++) {
+                size_t c = t->shrink_order[k], cut;
 
-        for (size_t i = 0; i < t->n_cells; i++) {
-                size_t column = i % t->n_columns, n = strlen(t->cells[i]);
-                bool last = column + 1 == t->n_columns;
-
-                if (t->right_aligned[column])
-                        pad(f, width[column] - n);
-                fwrite_unlocked(t->cells[i], 1, n, f);
-                if (last)
-                        fputc_unlocked('\n', f);
-                else {
-                        if (!t->right_aligned[column])
-                                pad(f, width[column] - n);
-                        fwrite_unlocked("  ", 1, 2, f);
-                }
+                if (width[c] <= t->min_width[c])
+                        continue;
+                cut = total - max_width < width[c] - t->min_width[c] ? total - max_width : width[c] - t->min_width[c];
+                width[c] -= cut;
+                total -= cut;
         }
+        table_print_widths(t, f, width);
         free(width);
+}
+
+void table_print(const Table *t, FILE *f) {
+        table_print_fit(t, f, 0);
+}
+
+size_t output_width(void) {
+        struct winsize ws;
+
+        if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        return 80;
 }
 
 void output_json(struct json_object *o) {

@@ -25,9 +25,17 @@ static inline void table_freep(Table **t) {
 void table_set_right_aligned(Table *t, size_t column);
 
 /*
+ * A column that may be cut (its cells end in "...") when the table is wider
+ * than table_print_fit() allows, down to min_width; columns marked earlier
+ * are cut first.
+ */
+void table_set_shrinkable(Table *t, size_t column, size_t min_width);
+
+/*
  * Appends a cell; rows fill left to right. NULL and "" show as "-". The table
- * keeps the pointer: text must live until the table is printed. Returns 0 or
- * -ENOMEM.
+ * keeps the pointer: text must live until the table is printed (a copy is
+ * kept instead when text has control characters, which show escaped: \n,
+ * \t, \x1b). Returns 0 or -ENOMEM.
  */
 int table_add_cell(Table *t, const char *text);
 
@@ -43,6 +51,11 @@ int table_add_json_cell(Table *t, struct json_object *record, const char *key);
 
 /* Prints the header and the rows with columns two spaces apart. */
 void table_print(const Table *t, FILE *f);
+/* The same, cutting shrinkable columns so that a line fits in width columns (as far as their minimums allow). */
+void table_print_fit(const Table *t, FILE *f, size_t width);
+
+/* The width a table should fit: the terminal's when stdout is one, else 80. */
+size_t output_width(void);
 
 /* Prints o to stdout, pretty, with a final newline. */
 void output_json(struct json_object *o);

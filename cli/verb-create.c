@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bus.h"
 #include "bus-json.h"
@@ -11,6 +12,7 @@
 #include "idxdctl.h"
 #include "macro.h"
 #include "output.h"
+#include "progress.h"
 #include "uuid.h"
 
 /* One CreateMdevs call; more is a job for several. */
@@ -62,12 +64,9 @@ static int create_one(Idxdctl *ctl, const CreateRequest *req) {
         if (r < 0)
                 return output_oom();
 
-        r = idxdctl_bus_call(ctl, call, &reply);
+        r = idxdctl_bus_call_uuid_path(ctl, call, &reply, &created, &path);
         if (r > 0)
                 return r;
-        r = sd_bus_message_read(reply, "so", &created, &path);
-        if (r < 0)
-                return idxdctl_bus_bad_reply("CreateMdev", r);
 
         if (ctl->json) {
                 _cleanup_json_ struct json_object *out = json_object_new_object();
@@ -82,10 +81,75 @@ static int create_one(Idxdctl *ctl, const CreateRequest *req) {
         return IDXDCTL_EXIT_OK;
 }
 
+/* The mdevs of a batch that have appeared, from MdevAdded, for the progress line. */
+typedef struct CreateProgress {
+        Progress progress;
+        char (*uuids)[IDXD_UUID_STRING_MAX];    /* sorted */
+        size_t n;
+        size_t seen;
+} CreateProgress;
+
+static int compare_uuid_strings(const void *a, const void *b) {
+        return strcmp(a, b);
+}
+
+static int on_mdev_added(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        CreateProgress *p = userdata;
+        const char *uuid, *path;
+
+        if (sd_bus_message_read(m, "so", &uuid, &path) >= 0 &&
+            bsearch(uuid, p->uuids, p->n, IDXD_UUID_STRING_MAX, compare_uuid_strings))
+                progress_update(&p->progress, ++p->seen);
+        return 0;
+}
+
+/*
+ * On a terminal: UUIDs chosen here, so that the MdevAdded signals of this
+ * batch can be told from others' and counted on a progress line.
+ */
+static int progress_setup(Idxdctl *ctl, unsigned count, CreateProgress *p, sd_bus_slot **ret_slot) {
+        int r;
+
+        progress_init(&p->progress, "created", count);
+        if (!p->progress.on)
+                return 0;
+        p->uuids = calloc(count, IDXD_UUID_STRING_MAX);
+        if (!p->uuids)
+                return output_oom();
+        for (unsigned i = 0; i < count; i++) {
+                IdxdUuid u;
+
+                if (idxd_uuid_generate(&u) < 0)
+                        return output_oom();
+                idxd_uuid_format(&u, p->uuids[i]);
+        }
+        p->n = count;
+        r = idxdctl_bus_connect(ctl);
+        if (r > 0)
+                return r;
+        r = sd_bus_match_signal(ctl->bus, ret_slot, IDXD_BUS_NAME, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE,
+                                "MdevAdded", on_mdev_added, p);
+        if (r < 0) {
+                p->progress.on = false;         /* no progress line, the create goes on */
+                return 0;
+        }
+        ctl->run_bus_while_waiting = true;
+        return 0;
+}
+
 /* CreateMdevs with count requests alike; a failed request does not stop the others. */
 static int create_many(Idxdctl *ctl, const CreateRequest *req, unsigned count) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        CreateProgress progress = {};
         int r;
+
+        r = progress_setup(ctl, count, &progress, &slot);
+        if (r > 0)
+                return r;
+        /* Sorted for the lookups; the order of UUIDs in a batch means nothing. */
+        if (progress.uuids)
+                qsort(progress.uuids, count, IDXD_UUID_STRING_MAX, compare_uuid_strings);
 
         r = idxdctl_bus_new_call(ctl, "CreateMdevs", &call);
         if (r > 0)
@@ -97,7 +161,7 @@ static int create_many(Idxdctl *ctl, const CreateRequest *req, unsigned count) {
                         r = sd_bus_message_append(call, "{sv}{sv}{sv}",
                                                   "parent", "s", req->parent,
                                                   "type", "s", req->type,
-                                                  "uuid", "s", req->uuid);
+                                                  "uuid", "s", progress.uuids ? progress.uuids[i] : req->uuid);
                 if (r >= 0)
                         r = append_option_entries(call, req);
                 if (r >= 0)
@@ -110,7 +174,10 @@ static int create_many(Idxdctl *ctl, const CreateRequest *req, unsigned count) {
         if (r < 0)
                 return output_oom();
 
-        return idxdctl_bus_create_batch(ctl, call, count, NULL);
+        r = idxdctl_bus_create_batch(ctl, call, count, NULL);
+        progress_end(&progress.progress);
+        free(progress.uuids);
+        return r;
 }
 
 static int parse_count(const IdxdctlVerb *verb, const char *s, unsigned *ret) {
@@ -127,10 +194,7 @@ static int parse_count(const IdxdctlVerb *verb, const char *s, unsigned *ret) {
 
 static int run(Idxdctl *ctl, const IdxdctlVerb *verb, int argc, char *argv[]) {
         static const struct option options[] = {
-                { "type",       required_argument, NULL, 't' },
-                { "parent",     required_argument, NULL, 'p' },
-                { "uuid",       required_argument, NULL, 'u' },
-                { "domain",     required_argument, NULL, 'd' },
+                IDXDCTL_MDEV_SPEC_OPTIONS,
                 { "persistent", no_argument,       NULL, ARG_PERSISTENT },
                 { "autostart",  no_argument,       NULL, ARG_AUTOSTART },
                 { "count",      required_argument, NULL, 'n' },

@@ -15,7 +15,7 @@
  * IDXD_DOMAIN_NAME_MAX (core/store.h).
  */
 #define IDXD_CREATE_REQUESTS_MAX      10000   /* requests in one CreateMdevs */
-#define IDXD_ATTRS_MAX                64      /* attrs of one mdev */
+#define IDXD_ATTRS_MAX                4096    /* attrs of one mdev (vfio-ap writes one per adapter and domain) */
 #define IDXD_ATTR_VALUE_MAX           4095    /* bytes of an attribute value: one sysfs write */
 
 #define IDXD_ERROR_NOT_FOUND          "org.idxd.Error.NotFound"
@@ -25,3 +25,4 @@
 #define IDXD_ERROR_INVALID_CONFIG     "org.idxd.Error.InvalidConfig"
 #define IDXD_ERROR_LIBVIRT            "org.idxd.Error.Libvirt"
 #define IDXD_ERROR_FAILED             "org.idxd.Error.Failed"
+

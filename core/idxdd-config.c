@@ -67,6 +67,7 @@ IdxdConfig *idxd_config_free(IdxdConfig *c) {
         free(c->libvirt_uri);
         free(c->state_dir);
         free(c->policy_dir);
+        free(c->callout_dir);
         free(c);
         return NULL;
 }
@@ -82,7 +83,9 @@ int idxd_config_new(IdxdConfig **ret) {
         c->policy_dir = strdup(IDXD_DEFAULT_CONFIG_DIR "/policy.d");
         c->log_level = IDXD_LOG_INFO;
         c->creates_in_flight = IDXD_DEFAULT_CREATES_IN_FLIGHT;
-        if (!c->group || !c->libvirt_uri || !c->state_dir || !c->policy_dir)
+        c->callout_dir = strdup(IDXD_DEFAULT_CALLOUT_DIR);
+        c->callout_timeout = IDXD_DEFAULT_CALLOUT_TIMEOUT;
+        if (!c->group || !c->libvirt_uri || !c->state_dir || !c->policy_dir || !c->callout_dir)
                 return -ENOMEM;
         *ret = TAKE_PTR(c);
         return 0;
@@ -156,7 +159,8 @@ static int get_choice(const JsonDoc *d, const char *key, const char *const *tabl
 int idxd_config_parse(const char *filename, const char *text, size_t length,
                       IdxdConfig **ret, char **ret_error) {
         static const char *const keys[] = { "group", "libvirt_uri", "state_dir", "policy_dir", "log_level",
-                                            "ims_reserve", "on_domain_undefined", "creates_in_flight", NULL };
+                                            "ims_reserve", "on_domain_undefined", "creates_in_flight",
+                                            "callout_dir", "callout_timeout", NULL };
         _cleanup_(json_doc_freep) JsonDoc *d = NULL;
         _cleanup_(idxd_config_freep) IdxdConfig *c = NULL;
         const char *s;
@@ -227,6 +231,20 @@ int idxd_config_parse(const char *filename, const char *text, size_t length,
                 return r;
         if (r > 0)
                 c->creates_in_flight = (unsigned) v;
+        /* An absolute path, or "" for no callouts. */
+        r = json_doc_get_string(d, &d->root, "callout_dir", &s, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0 && *s && s[0] != '/')
+                return json_doc_error(d, json_node_member(&d->root, "callout_dir")->offset, ret_error,
+                                      "\"callout_dir\" must be an absolute path or \"\", not \"%s\"", s);
+        if (r > 0 && replace_string(&c->callout_dir, s) < 0)
+                return -ENOMEM;
+        r = json_doc_get_int(d, &d->root, "callout_timeout", 1, IDXD_MAX_CALLOUT_TIMEOUT, &v, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                c->callout_timeout = (unsigned) v;
 
         *ret = TAKE_PTR(c);
         return 0;

@@ -35,12 +35,18 @@ typedef struct IdxdConfig {
         unsigned ims_reserve;   /* IMS entries kept free per parent unless a pool says otherwise */
         IdxdOnUndefined on_domain_undefined;
         unsigned creates_in_flight;     /* per parent and type: written, uevent not yet seen */
+        char *callout_dir;              /* mdevctl-style callout scripts; "" = none */
+        unsigned callout_timeout;       /* seconds one callout script may take */
 } IdxdConfig;
 
 #define IDXD_DEFAULT_LIBVIRT_URI "qemu:///system"
-/* Chosen by bench/create.sh (docs/benchmarks.md); the tests run with 4 (docs/testing.md). */
+/* Chosen by bench/create.sh (docs/benchmarks.md); the tests run with 2 (docs/testing.md). */
 #define IDXD_DEFAULT_CREATES_IN_FLIGHT 32
 #define IDXD_MAX_CREATES_IN_FLIGHT 1024
+/* Where mdevctl keeps callouts: existing hooks keep working (docs/daemon.md, "Callouts"). */
+#define IDXD_DEFAULT_CALLOUT_DIR "/etc/mdevctl.d/scripts.d/callouts"
+#define IDXD_DEFAULT_CALLOUT_TIMEOUT 10
+#define IDXD_MAX_CALLOUT_TIMEOUT 3600
 
 const char *idxd_log_level_to_string(IdxdLogLevel l);
 int idxd_log_level_from_string(const char *s);

@@ -154,6 +154,7 @@ JsonDoc *json_doc_free(JsonDoc *d) {
 typedef struct Scanner {
         JsonDoc *doc;
         size_t pos;
+        unsigned flags;         /* JSON_DOC_* */
         char **ret_error;
 } Scanner;
 
@@ -369,6 +370,14 @@ static int scan_object(Scanner *s, JsonNode *node, json_object *value, unsigned 
                         if (streq(node->children[i].key, key)) {
                                 unsigned line, column;
 
+                                if (s->flags & JSON_DOC_LAST_DUPLICATE_WINS) {
+                                        /* json-c kept the last value: the earlier node goes. */
+                                        json_node_done(&node->children[i]);
+                                        memmove(&node->children[i], &node->children[i + 1],
+                                                (node->n_children - i - 1) * sizeof(JsonNode));
+                                        node->n_children--;
+                                        break;
+                                }
                                 json_doc_line_column(s->doc, node->children[i].key_offset, &line, &column);
                                 return json_doc_error(s->doc, key_offset, s->ret_error,
                                                       "duplicate key \"%s\" (first at %u:%u)", key, line, column);
@@ -491,6 +500,11 @@ static int scan_value(Scanner *s, JsonNode *node, json_object *value, unsigned d
 
 int json_doc_parse(const char *filename, const char *text, size_t length,
                    JsonDoc **ret, char **ret_error) {
+        return json_doc_parse_flags(filename, text, length, 0, ret, ret_error);
+}
+
+int json_doc_parse_flags(const char *filename, const char *text, size_t length, unsigned flags,
+                         JsonDoc **ret, char **ret_error) {
         _cleanup_(json_doc_freep) JsonDoc *d = NULL;
         struct json_tokener *tok;
         enum json_tokener_error jerr;
@@ -554,7 +568,7 @@ int json_doc_parse(const char *filename, const char *text, size_t length,
         if (r < 0)
                 return r;
 
-        s = (Scanner) { .doc = d, .ret_error = ret_error };
+        s = (Scanner) { .doc = d, .flags = flags, .ret_error = ret_error };
         skip_space(&s);
         r = scan_value(&s, &d->root, d->root_value, 0);
         if (r < 0)

@@ -45,6 +45,14 @@ typedef struct JsonDoc {
  */
 int json_doc_parse(const char *filename, const char *text, size_t length,
                    JsonDoc **ret, char **ret_error);
+
+/* Flags of json_doc_parse_flags(). */
+enum {
+        /* A key repeated in an object is not an error: the last one counts, as in serde_json (mdevctl). */
+        JSON_DOC_LAST_DUPLICATE_WINS = 1 << 0,
+};
+int json_doc_parse_flags(const char *filename, const char *text, size_t length, unsigned flags,
+                         JsonDoc **ret, char **ret_error);
 JsonDoc *json_doc_free(JsonDoc *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(JsonDoc *, json_doc_free);
 

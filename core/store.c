@@ -46,14 +46,22 @@ IdxdDefinition *idxd_definition_free(IdxdDefinition *d) {
         free(d->type);
         free(d->domain);
         free(d->pool);
+        free(d->source);
         free(d);
         return NULL;
 }
 
 int idxd_definition_add_attr(IdxdDefinition *d, const char *name, const char *value) {
-        IdxdAttr *a = reallocarray(d->attrs, d->n_attrs + 1, sizeof(IdxdAttr));
+        return idxd_definition_insert_attr(d, d->n_attrs, name, value);
+}
+
+int idxd_definition_insert_attr(IdxdDefinition *d, size_t index, const char *name, const char *value) {
+        IdxdAttr *a;
         char *n, *v;
 
+        if (index > d->n_attrs)
+                return -ERANGE;
+        a = reallocarray(d->attrs, d->n_attrs + 1, sizeof(IdxdAttr));
         if (!a)
                 return -ENOMEM;
         d->attrs = a;
@@ -64,8 +72,67 @@ int idxd_definition_add_attr(IdxdDefinition *d, const char *name, const char *va
                 free(v);
                 return -ENOMEM;
         }
-        d->attrs[d->n_attrs++] = (IdxdAttr) { .name = n, .value = v };
+        memmove(&d->attrs[index + 1], &d->attrs[index], (d->n_attrs - index) * sizeof(IdxdAttr));
+        d->attrs[index] = (IdxdAttr) { .name = n, .value = v };
+        d->n_attrs++;
         return 0;
+}
+
+int idxd_definition_remove_attr(IdxdDefinition *d, size_t index) {
+        if (index >= d->n_attrs)
+                return -ERANGE;
+        free(d->attrs[index].name);
+        free(d->attrs[index].value);
+        memmove(&d->attrs[index], &d->attrs[index + 1], (d->n_attrs - index - 1) * sizeof(IdxdAttr));
+        d->n_attrs--;
+        return 0;
+}
+
+static int strdup_maybe(const char *s, char **ret) {
+        *ret = s ? strdup(s) : NULL;
+        return s && !*ret ? -ENOMEM : 0;
+}
+
+int idxd_definition_copy(const IdxdDefinition *src, IdxdDefinition **ret) {
+        _cleanup_(idxd_definition_freep) IdxdDefinition *c = calloc(1, sizeof(*c));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->uuid = src->uuid;
+        idxd_uuid_format(&src->uuid, c->uuid_string);
+        if (strdup_maybe(src->parent, &c->parent) < 0 || strdup_maybe(src->type, &c->type) < 0 ||
+            strdup_maybe(src->domain, &c->domain) < 0 || strdup_maybe(src->pool, &c->pool) < 0 ||
+            strdup_maybe(src->source, &c->source) < 0)
+                return -ENOMEM;
+        c->persistent = src->persistent;
+        c->autostart = src->autostart;
+        c->origin = src->origin;
+        c->parent_in_file_name = src->parent_in_file_name;
+        for (size_t i = 0; i < src->n_attrs; i++) {
+                r = idxd_definition_add_attr(c, src->attrs[i].name, src->attrs[i].value);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static bool strings_equal(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool idxd_definition_equal(const IdxdDefinition *a, const IdxdDefinition *b) {
+        if (!strings_equal(a->parent, b->parent) || !strings_equal(a->type, b->type) ||
+            !strings_equal(a->domain, b->domain) || !strings_equal(a->pool, b->pool) ||
+            a->persistent != b->persistent || a->autostart != b->autostart || a->origin != b->origin ||
+            a->n_attrs != b->n_attrs)
+                return false;
+        for (size_t i = 0; i < a->n_attrs; i++)
+                if (!strings_equal(a->attrs[i].name, b->attrs[i].name) ||
+                    !strings_equal(a->attrs[i].value, b->attrs[i].value))
+                        return false;
+        return true;
 }
 
 static int add_string(json_object *o, const char *key, const char *value) {
@@ -171,17 +238,13 @@ int idxd_parse_attrs(const JsonDoc *doc, const JsonNode *attrs, IdxdDefinition *
                 r = json_doc_get_string(doc, a, a->children[0].key, &value, ret_error);
                 if (r < 0)
                         return r;
-                for (size_t j = 0; j < d->n_attrs; j++)
-                        if (strcmp(d->attrs[j].name, a->children[0].key) == 0)
-                                return json_doc_error(doc, a->children[0].key_offset, ret_error,
-                                                      "duplicate attribute \"%s\"", a->children[0].key);
+                /* A name may repeat: each write is a command to the driver (vfio-ap's assign_adapter). */
                 r = idxd_definition_add_attr(d, a->children[0].key, value);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
-
 
 int idxd_definition_from_json(const char *filename, const char *text, size_t length,
                               IdxdDefinition **ret, char **ret_error) {
@@ -461,11 +524,26 @@ static int store_dir(const char *state_dir, char **ret) {
         return asprintf(ret, "%s/" IDXD_STORE_SUBDIR, state_dir) < 0 ? -ENOMEM : 0;
 }
 
-static int store_path(const char *state_dir, const IdxdUuid *uuid, char **ret) {
+int idxd_store_file_name(const IdxdDefinition *d, char **ret) {
         char s[IDXD_UUID_STRING_MAX];
+        int r;
 
-        return asprintf(ret, "%s/" IDXD_STORE_SUBDIR "/%s.json", state_dir, idxd_uuid_format(uuid, s)) < 0 ?
-                -ENOMEM : 0;
+        idxd_uuid_format(&d->uuid, s);
+        if (d->parent_in_file_name)
+                r = asprintf(ret, "%s@%s.json", s, strempty(d->parent));
+        else
+                r = asprintf(ret, "%s.json", s);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+static int store_path(const char *state_dir, const IdxdDefinition *d, char **ret) {
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = idxd_store_file_name(d, &name);
+        if (r < 0)
+                return r;
+        return asprintf(ret, "%s/" IDXD_STORE_SUBDIR "/%s", state_dir, name) < 0 ? -ENOMEM : 0;
 }
 
 static int mkdir_exists_ok(const char *path) {
@@ -487,7 +565,7 @@ int idxd_store_save(const char *state_dir, const IdxdDefinition *d) {
         r = mkdir_exists_ok(dir);
         if (r < 0)
                 return r;
-        r = store_path(state_dir, &d->uuid, &path);
+        r = store_path(state_dir, d, &path);
         if (r < 0)
                 return r;
         r = idxd_definition_to_json(d, &text);
@@ -519,11 +597,11 @@ int idxd_store_check_writable(const char *state_dir) {
         return 0;
 }
 
-int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid) {
+int idxd_store_remove(const char *state_dir, const IdxdDefinition *d) {
         _cleanup_free_ char *path = NULL;
         int r;
 
-        r = store_path(state_dir, uuid, &path);
+        r = store_path(state_dir, d, &path);
         if (r < 0)
                 return r;
         if (unlink(path) < 0)
@@ -536,24 +614,35 @@ void idxd_store_load_done(IdxdStoreLoad *l) {
                 idxd_definition_free(l->definitions[i]);
         for (size_t i = 0; i < l->n_errors; i++)
                 free(l->errors[i]);
+        for (size_t i = 0; i < l->n_notes; i++)
+                free(l->notes[i]);
         free(l->definitions);
         free(l->errors);
+        free(l->notes);
         *l = (IdxdStoreLoad) {};
 }
 
-int idxd_store_load_add_error(IdxdStoreLoad *l, char *msg) {
-        char **e;
+static int push_message(char ***messages, size_t *n, char *msg) {
+        char **m;
 
         if (!msg)
                 return -ENOMEM;
-        e = reallocarray(l->errors, l->n_errors + 1, sizeof(char *));
-        if (!e) {
+        m = reallocarray(*messages, *n + 1, sizeof(char *));
+        if (!m) {
                 free(msg);
                 return -ENOMEM;
         }
-        l->errors = e;
-        l->errors[l->n_errors++] = msg;
+        *messages = m;
+        m[(*n)++] = msg;
         return 0;
+}
+
+int idxd_store_load_add_error(IdxdStoreLoad *l, char *msg) {
+        return push_message(&l->errors, &l->n_errors, msg);
+}
+
+int idxd_store_load_add_note(IdxdStoreLoad *l, char *msg) {
+        return push_message(&l->notes, &l->n_notes, msg);
 }
 
 int idxd_store_load_add_definition(IdxdStoreLoad *l, IdxdDefinition *d) {
@@ -574,26 +663,44 @@ static int push_errorf(IdxdStoreLoad *l, const char *path, const char *what) {
         return idxd_store_load_add_error(l, msg);
 }
 
+int idxd_definition_compare(const IdxdDefinition *x, const IdxdDefinition *y) {
+        int c = idxd_uuid_compare(&x->uuid, &y->uuid);
+
+        return c != 0 ? c : strcmp(strempty(x->parent), strempty(y->parent));
+}
+
 static int compare_definitions(const void *a, const void *b) {
-        const IdxdDefinition *x = *(IdxdDefinition *const *) a, *y = *(IdxdDefinition *const *) b;
-
-        return idxd_uuid_compare(&x->uuid, &y->uuid);
+        return idxd_definition_compare(*(IdxdDefinition *const *) a, *(IdxdDefinition *const *) b);
 }
 
-/* "<lower-case uuid>.json"; anything else in the directory is not ours (temp files start with '.'). */
-static bool definition_file_name(const char *name, char ret_uuid[static IDXD_UUID_STRING_MAX]) {
+/*
+ * "<lower-case uuid>.json" or "<lower-case uuid>@<parent>.json"; anything
+ * else in the directory is not ours (temp files start with '.'). *ret_parent
+ * points into name, or is NULL for the first form.
+ */
+static bool definition_file_name(const char *name, char ret_uuid[static IDXD_UUID_STRING_MAX],
+                                 char **ret_parent) {
         char canonical[IDXD_UUID_STRING_MAX];
-        size_t n = strlen(name);
+        size_t n = strlen(name), u = IDXD_UUID_STRING_MAX - 1;
 
-        if (n != IDXD_UUID_STRING_MAX - 1 + 5 || strcmp(name + n - 5, ".json") != 0)
+        if (n < u + 5 || strcmp(name + n - 5, ".json") != 0)
                 return false;
-        memcpy(ret_uuid, name, IDXD_UUID_STRING_MAX - 1);
-        ret_uuid[IDXD_UUID_STRING_MAX - 1] = 0;
-        /* Only the canonical lower-case name, so one UUID cannot have two files. */
-        return idxd_uuid_normalize(ret_uuid, canonical) == 0 && strcmp(canonical, ret_uuid) == 0;
+        memcpy(ret_uuid, name, u);
+        ret_uuid[u] = 0;
+        /* Only the canonical lower-case UUID, so one definition cannot have two files. */
+        if (idxd_uuid_normalize(ret_uuid, canonical) != 0 || strcmp(canonical, ret_uuid) != 0)
+                return false;
+        if (n == u + 5) {
+                *ret_parent = NULL;
+                return true;
+        }
+        if (name[u] != '@' || n == u + 6)
+                return false;
+        *ret_parent = strndup(name + u + 1, n - u - 6);
+        return *ret_parent && idxd_sysfs_name_valid(*ret_parent);
 }
 
-static int load_one(IdxdStoreLoad *l, const char *dir, const char *name, const char *uuid) {
+static int load_one(IdxdStoreLoad *l, const char *dir, const char *name, const char *uuid, const char *parent) {
         _cleanup_(idxd_definition_freep) IdxdDefinition *d = NULL;
         _cleanup_free_ char *path = NULL, *text = NULL;
         char *error = NULL;
@@ -614,12 +721,45 @@ static int load_one(IdxdStoreLoad *l, const char *dir, const char *name, const c
                 return idxd_store_load_add_error(l, error ? error : strdup(path));
         if (strcmp(d->uuid_string, uuid) != 0)
                 return push_errorf(l, path, "\"uuid\" does not match the file name");
+        if (parent && strcmp(d->parent, parent) != 0)
+                return push_errorf(l, path, "\"parent\" does not match the file name");
+        d->parent_in_file_name = parent != NULL;
 
         r = idxd_store_load_add_definition(l, d);
         if (r < 0)
                 return r;
         d = NULL;
         return 0;
+}
+
+/* Two files for one UUID and parent ("<uuid>.json" and "<uuid>@<parent>.json"): one is reported. */
+static int drop_second_files(IdxdStoreLoad *l, const char *dir) {
+        size_t out = 1;
+        int r = 0;
+
+        for (size_t i = 1; i < l->n_definitions; i++) {
+                IdxdDefinition *d = l->definitions[i], *kept = l->definitions[out - 1], *dropped = d;
+                _cleanup_free_ char *name = NULL, *path = NULL;
+
+                if (idxd_definition_compare(kept, d) != 0) {
+                        l->definitions[out++] = d;
+                        continue;
+                }
+                /* Keep "<uuid>.json", the name a single definition has. */
+                if (kept->parent_in_file_name && !d->parent_in_file_name) {
+                        l->definitions[out - 1] = d;
+                        dropped = kept;
+                }
+                if (r >= 0)
+                        r = idxd_store_file_name(dropped, &name);
+                if (r >= 0 && asprintf(&path, "%s/%s", dir, name) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = push_errorf(l, path, "a second file for this UUID and parent, ignored");
+                idxd_definition_free(dropped);
+        }
+        l->n_definitions = out;
+        return r;
 }
 
 int idxd_store_load(const char *state_dir, IdxdStoreLoad *ret) {
@@ -641,32 +781,36 @@ int idxd_store_load(const char *state_dir, IdxdStoreLoad *ret) {
                 return negative_errno();
         }
         while ((errno = 0, de = readdir(dh))) {
+                _cleanup_free_ char *parent = NULL;
                 char uuid[IDXD_UUID_STRING_MAX];
 
                 if (de->d_name[0] == '.')
                         continue;
-                if (!definition_file_name(de->d_name, uuid)) {
+                if (!definition_file_name(de->d_name, uuid, &parent)) {
                         _cleanup_free_ char *path = NULL;
 
                         r = asprintf(&path, "%s/%s", dir, de->d_name) < 0 ? -ENOMEM :
-                                push_errorf(&l, path, "not a definition file name (<uuid>.json), ignored");
+                                push_errorf(&l, path, "not a definition file name (<uuid>.json or "
+                                            "<uuid>@<parent>.json), ignored");
                         if (r < 0)
                                 break;
                         continue;
                 }
-                r = load_one(&l, dir, de->d_name, uuid);
+                r = load_one(&l, dir, de->d_name, uuid, parent);
                 if (r < 0)
                         break;
         }
         if (r == 0 && errno != 0)
                 r = negative_errno();
         closedir(dh);
+        if (r >= 0 && l.n_definitions > 1) {
+                qsort(l.definitions, l.n_definitions, sizeof(IdxdDefinition *), compare_definitions);
+                r = drop_second_files(&l, dir);
+        }
         if (r < 0) {
                 idxd_store_load_done(&l);
                 return r;
         }
-        if (l.n_definitions > 1)
-                qsort(l.definitions, l.n_definitions, sizeof(IdxdDefinition *), compare_definitions);
         *ret = l;
         return 0;
 }

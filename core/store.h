@@ -39,8 +39,10 @@ typedef struct IdxdDefinition {
         bool autostart;
         IdxdOrigin origin;
         char *pool;             /* policy-made only: the pool it came from */
-        IdxdAttr *attrs;        /* written to the mdev's sysfs attributes in this order */
+        IdxdAttr *attrs;        /* written to the mdev's sysfs attributes in this order; a name may repeat */
         size_t n_attrs;
+        bool parent_in_file_name; /* stored as <uuid>@<parent>.json: the UUID has a definition under another parent */
+        char *source;           /* the file it was read from, for messages (imports); not stored */
 } IdxdDefinition;
 
 const char *idxd_origin_to_string(IdxdOrigin o);
@@ -49,6 +51,15 @@ int idxd_origin_from_string(const char *s);
 IdxdDefinition *idxd_definition_free(IdxdDefinition *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(IdxdDefinition *, idxd_definition_free);
 int idxd_definition_add_attr(IdxdDefinition *d, const char *name, const char *value);
+/* Inserts an attribute before index (n_attrs = at the end); -ERANGE past the end. */
+int idxd_definition_insert_attr(IdxdDefinition *d, size_t index, const char *name, const char *value);
+/* Removes the attribute at index; -ERANGE when there is none. */
+int idxd_definition_remove_attr(IdxdDefinition *d, size_t index);
+int idxd_definition_copy(const IdxdDefinition *src, IdxdDefinition **ret);
+/* Same parent, type, domain, options and attributes (in order); the UUID is not compared. */
+bool idxd_definition_equal(const IdxdDefinition *a, const IdxdDefinition *b);
+/* By UUID, then parent name. */
+int idxd_definition_compare(const IdxdDefinition *a, const IdxdDefinition *b);
 
 /* Pure: the file's JSON text (pretty, ends in a newline). */
 int idxd_definition_to_json(const IdxdDefinition *d, char **ret);
@@ -64,7 +75,7 @@ bool idxd_sysfs_name_valid(const char *s);
 /* 1-IDXD_DOMAIN_NAME_MAX bytes, no '/', no control characters: for the policy, definitions and D-Bus alike. */
 bool idxd_domain_name_valid(const char *s);
 
-/* Reads an "attrs" array (ordered single-key objects, mdevctl's format) into d. */
+/* Reads an "attrs" array (ordered single-key objects, mdevctl's format; names may repeat) into d. */
 struct JsonDoc;
 struct JsonNode;
 int idxd_parse_attrs(const struct JsonDoc *doc, const struct JsonNode *attrs, IdxdDefinition *d, char **ret_error);
@@ -89,24 +100,35 @@ int idxd_file_trusted(const struct stat *st, char **ret_why);
 /* Writes a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
 int idxd_write_file_atomic(const char *path, const char *text, size_t length, unsigned mode);
 
+/*
+ * The file of a definition under <state_dir>/mdevs: "<uuid>.json", or
+ * "<uuid>@<parent>.json" when d->parent_in_file_name (one UUID defined
+ * under several parents, as mdevctl allows).
+ */
+int idxd_store_file_name(const IdxdDefinition *d, char **ret);
 /* Saves (creates or replaces) a definition under state_dir; creates the mdevs/ directory. */
 int idxd_store_save(const char *state_dir, const IdxdDefinition *d);
 /* Whether definitions can be saved: makes the mdevs/ directory and a temp file in it (removed). */
 int idxd_store_check_writable(const char *state_dir);
-/* Removes a definition; -ENOENT if there is none. */
-int idxd_store_remove(const char *state_dir, const IdxdUuid *uuid);
+/* Removes a definition's file; -ENOENT if there is none. */
+int idxd_store_remove(const char *state_dir, const IdxdDefinition *d);
 
 typedef struct IdxdStoreLoad {
-        IdxdDefinition **definitions;   /* sorted by UUID */
+        IdxdDefinition **definitions;   /* sorted by UUID, then parent */
         size_t n_definitions;
         char **errors;                  /* one message per file that could not be used */
         size_t n_errors;
+        char **notes;                   /* what was passed over on purpose, and why */
+        size_t n_notes;
 } IdxdStoreLoad;
 
 void idxd_store_load_done(IdxdStoreLoad *l);
 
 /* Appends an error message, taking it (NULL: -ENOMEM, from a failed strdup()). */
 int idxd_store_load_add_error(IdxdStoreLoad *l, char *msg);
+
+/* Appends a note, taking it (NULL: -ENOMEM). */
+int idxd_store_load_add_note(IdxdStoreLoad *l, char *msg);
 
 /* Appends a definition, taking it on success; -ENOMEM leaves it the caller's. */
 int idxd_store_load_add_definition(IdxdStoreLoad *l, IdxdDefinition *d);

@@ -114,9 +114,16 @@ static void on_startup_done(void *userdata) {
         (void) on_status_defer(NULL, d);
 }
 
+static void on_definition_changed(const IdxdDefinition *def, const char *change, void *userdata) {
+        Daemon *d = userdata;
+
+        bus_manager_emit_definition_changed(d->bus, def, change);
+}
+
 static const OpsEvents daemon_ops_events = {
         .definition_object = on_definition_object,
         .startup_done = on_startup_done,
+        .definition_changed = on_definition_changed,
 };
 
 static void on_domain_undefined(const char *domain, void *userdata) {
@@ -172,6 +179,10 @@ static int daemon_load_config(Daemon *d, const DaemonConfig *config, IdxdConfig 
         d->settings.ims_reserve = c->ims_reserve;
         d->settings.creates_in_flight = config->creates_in_flight ?: c->creates_in_flight;
         d->settings.on_domain_undefined = c->on_domain_undefined;
+        d->settings.callout_timeout_usec = config->callout_timeout_usec ?: c->callout_timeout * 1000000ULL;
+        d->callout_dir = strdup(config->callout_dir ? config->callout_dir : c->callout_dir);
+        if (!d->callout_dir)
+                return -ENOMEM;
 
         /* The file's state_dir when it names one, else systemd's, else the default. */
         state_dir = config->state_dir;
@@ -232,6 +243,7 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         d->settings.config_dir = d->config_dir;
         d->settings.policy_dir = d->policy_dir;
         d->settings.create_timeout_usec = config->create_timeout_usec;
+        d->settings.callout_dir = d->callout_dir;
 
         *ret = d;
         return 0;
@@ -263,6 +275,7 @@ Daemon *daemon_free(Daemon *d) {
         free(d->state_dir);
         free(d->config_dir);
         free(d->policy_dir);
+        free(d->callout_dir);
         free(d);
         return NULL;
 }

@@ -27,6 +27,8 @@ typedef struct DaemonConfig {
         const char *policy_dir;         /* NULL = the config's policy_dir, else <config_dir>/policy.d */
         uint64_t create_timeout_usec;   /* 0 = default */
         unsigned creates_in_flight;     /* 0 = the config's creates_in_flight */
+        const char *callout_dir;        /* NULL = the config's; "" = no callouts */
+        uint64_t callout_timeout_usec;  /* 0 = the config's */
 } DaemonConfig;
 
 typedef struct Daemon {
@@ -47,6 +49,7 @@ typedef struct Daemon {
         char *state_dir;
         char *config_dir;
         char *policy_dir;
+        char *callout_dir;
         uint64_t start_usec;            /* CLOCK_MONOTONIC */
         bool ready;                     /* startup enumeration done: changes are announced on the bus */
 } Daemon;

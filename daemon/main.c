@@ -32,8 +32,13 @@ static void help(void) {
                "     --config-dir=PATH      idxdd.json and policy.d/ (env IDXDD_CONFIG_DIR, default %s)\n"
                "     --policy-dir=PATH      policy files (env IDXDD_POLICY_DIR; default the config's\n"
                "                            policy_dir, else CONFIG_DIR/policy.d)\n"
+               "     --callout-dir=PATH     mdevctl-style callout scripts, \"\" for none (env IDXDD_CALLOUT_DIR;\n"
+               "                            default the config's callout_dir, else %s)\n"
+               "     --callout-timeout=SEC  how long one callout script may run (env IDXDD_CALLOUT_TIMEOUT,\n"
+               "                            default the config's callout_timeout, else %d)\n"
                "     --debug                log debug messages (env IDXDD_DEBUG=1)\n",
-               IDXD_DEFAULT_GROUP, IDXD_DEFAULT_CREATES_IN_FLIGHT, IDXD_DEFAULT_STATE_DIR, IDXD_DEFAULT_CONFIG_DIR);
+               IDXD_DEFAULT_GROUP, IDXD_DEFAULT_CREATES_IN_FLIGHT, IDXD_DEFAULT_STATE_DIR, IDXD_DEFAULT_CONFIG_DIR,
+               IDXD_DEFAULT_CALLOUT_DIR, IDXD_DEFAULT_CALLOUT_TIMEOUT);
 }
 
 static int parse_seconds(const char *s, uint64_t *ret) {
@@ -73,6 +78,8 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 ARG_STATE_DIR,
                 ARG_CONFIG_DIR,
                 ARG_POLICY_DIR,
+                ARG_CALLOUT_DIR,
+                ARG_CALLOUT_TIMEOUT,
                 ARG_DEBUG,
         };
         static const struct option options[] = {
@@ -88,10 +95,12 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 { "state-dir",      required_argument, NULL, ARG_STATE_DIR },
                 { "config-dir",     required_argument, NULL, ARG_CONFIG_DIR },
                 { "policy-dir",     required_argument, NULL, ARG_POLICY_DIR },
+                { "callout-dir",    required_argument, NULL, ARG_CALLOUT_DIR },
+                { "callout-timeout", required_argument, NULL, ARG_CALLOUT_TIMEOUT },
                 { "debug",          no_argument,       NULL, ARG_DEBUG },
                 {}
         };
-        const char *timeout = getenv("IDXDD_CREATE_TIMEOUT");
+        const char *timeout = getenv("IDXDD_CREATE_TIMEOUT"), *callout_timeout = getenv("IDXDD_CALLOUT_TIMEOUT");
         const char *in_flight = getenv("IDXDD_CREATES_IN_FLIGHT");
         const char *debug = getenv("IDXDD_DEBUG");
         int c;
@@ -104,6 +113,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
         config->state_dir = getenv("IDXDD_STATE_DIR");
         config->config_dir = getenv("IDXDD_CONFIG_DIR");
         config->policy_dir = getenv("IDXDD_POLICY_DIR");
+        config->callout_dir = getenv("IDXDD_CALLOUT_DIR");
         log_debug_enabled = debug && *debug && *debug != '0';
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -144,6 +154,12 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
                 case ARG_POLICY_DIR:
                         config->policy_dir = optarg;
                         break;
+                case ARG_CALLOUT_DIR:
+                        config->callout_dir = optarg;
+                        break;
+                case ARG_CALLOUT_TIMEOUT:
+                        callout_timeout = optarg;
+                        break;
                 case ARG_DEBUG:
                         log_debug_enabled = 1;
                         break;
@@ -162,6 +178,10 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *config) {
         if (in_flight && *in_flight && parse_count(in_flight, &config->creates_in_flight) < 0) {
                 log_error("Invalid creates in flight '%s': expected a number from 1 to %u", in_flight,
                           IDXD_MAX_CREATES_IN_FLIGHT);
+                return -EINVAL;
+        }
+        if (callout_timeout && parse_seconds(callout_timeout, &config->callout_timeout_usec) < 0) {
+                log_error("Invalid callout timeout '%s': expected seconds, e.g. 10 or 0.5", callout_timeout);
                 return -EINVAL;
         }
         return 1;

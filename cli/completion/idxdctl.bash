@@ -31,17 +31,23 @@ _idxdctl()
     fi
 
     local global_opts='--help --version --system --address --json --no-ask-password'
-    local verbs='create list destroy types parents status reload policy import'
+    local verbs='create list destroy define undefine modify start stop monitor types parents status reload policy import'
     local -A verb_opts=(
         [create]='--type --parent --uuid --count --domain --persistent --autostart'
-        [list]='--parent --type --domain'
+        [list]='--parent --type --domain --wide'
         [destroy]='--force --keep-definition'
+        [define]='--parent --type --uuid --domain --autostart --attr --jsonfile'
+        [undefine]='--parent'
+        [modify]='--parent --type --autostart --manual --domain --no-domain --add-attr --remove-attr --index'
+        [start]='--parent'
+        [stop]='--force'
+        [monitor]='--count'
         [types]='--parent'
         [parents]=''
         [status]=''
         [reload]=''
         [policy]=''
-        [import]='--mdevctl'
+        [import]='--mdevctl --check'
     )
 
     # The verb, and the bus options to reach the same daemon for names.
@@ -55,7 +61,8 @@ _idxdctl()
             --system)
                 _idxdctl_bus=()
                 ;;
-            --parent | --type | --uuid | --domain | --count | -p | -t | -u | -d | -n) ((i++)) ;;
+            --parent | --type | --uuid | --domain | --count | --attr | --add-attr | --index | --jsonfile | \
+                -p | -t | -u | -d | -n) ((i++)) ;;
             -*) ;;
             *)
                 [[ -z $verb ]] && verb=${words[i]}
@@ -65,7 +72,11 @@ _idxdctl()
 
     local candidates
     case $prev in
-        --address | --uuid | -u | --domain | -d | --count | -n)
+        --address | --uuid | -u | --domain | -d | --count | -n | --attr | --add-attr | --index)
+            return
+            ;;
+        --jsonfile)
+            _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur"))
             return
             ;;
         --parent | -p)
@@ -92,7 +103,7 @@ _idxdctl()
 
     if [[ $cur == -* ]]; then
         _idxdctl_reply "${verb_opts[$verb]} --help --json --system --address --no-ask-password"
-    elif [[ $verb == destroy ]]; then
+    elif [[ $verb == @(destroy|undefine|modify|start|stop) ]]; then
         _idxdctl_reply "$(_idxdctl_values list uuid)"
     elif [[ $verb == policy && $prev == policy ]]; then
         _idxdctl_reply check

@@ -46,6 +46,36 @@ const OptionSpec bus_list_filter[] = {
         {}
 };
 
+const OptionSpec bus_define_options[] = {
+        OPTION("domain", 's', domain),
+        OPTION("autostart", 'b', autostart),
+        OPTION("attrs", 'A', attrs),
+        OPTION("exclusive", 'b', exclusive),
+        {}
+};
+
+const OptionSpec bus_modify_options[] = {
+        OPTION("parent", 's', parent),
+        OPTION("type", 's', type),
+        OPTION("autostart", 'b', autostart),
+        OPTION("domain", 's', domain),
+        OPTION("attrs", 'A', attrs),
+        OPTION("add_attr", 'P', add_attr),
+        OPTION("remove_attr", 'b', remove_attr),
+        OPTION("index", 'u', index),
+        {}
+};
+
+const OptionSpec bus_parent_option[] = {
+        OPTION("parent", 's', parent),
+        {}
+};
+
+const OptionSpec bus_stop_options[] = {
+        OPTION("force", 'b', force),
+        {}
+};
+
 void bus_options_done(BusOptions *o) {
         o->attrs = mfree(o->attrs);
         o->n_attrs = 0;
@@ -63,6 +93,7 @@ static int read_attrs(sd_bus_message *m, BusOptions *o, sd_bus_error *error) {
         if (r < 0)
                 return r;
         bus_options_done(o);
+        o->attrs_given = true;
         while ((r = sd_bus_message_read(m, "(ss)", &name, &value)) > 0) {
                 IdxdAttr *a;
 
@@ -96,10 +127,18 @@ static const OptionSpec *find_spec(const OptionSpec *specs, const char *key) {
         return NULL;
 }
 
+static const char *option_signature(const OptionSpec *spec) {
+        switch (spec->type) {
+        case 'A': return "a(ss)";
+        case 'P': return "(ss)";
+        case 'u': return "u";
+        case 'b': return "b";
+        default:  return "s";
+        }
+}
+
 static bool spec_matches(const OptionSpec *spec, const char *contents) {
-        if (spec->type == 'A')
-                return strcmp(contents, "a(ss)") == 0;
-        return strlen(contents) == 1 && contents[0] == spec->type;
+        return strcmp(contents, option_signature(spec)) == 0;
 }
 
 static void set_option_error(sd_bus_error *error, const OptionSpec *spec, const char *key, const char *contents) {
@@ -109,7 +148,7 @@ static void set_option_error(sd_bus_error *error, const OptionSpec *spec, const 
                 (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%.*s'", QUOTE_MAX, key);
         else
                 (void) sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' must be of type '%s', not '%s'",
-                                         key, spec->type == 'A' ? "a(ss)" : (char[]) { spec->type, 0 }, contents);
+                                         key, option_signature(spec), contents);
 }
 
 int bus_read_options(sd_bus_message *m, const OptionSpec *specs, BusOptions *o, sd_bus_error *error) {
@@ -137,7 +176,16 @@ int bus_read_options(sd_bus_message *m, const OptionSpec *specs, BusOptions *o, 
                         r = sd_bus_message_skip(m, "v");
                 } else if (spec->type == 'A')
                         r = read_attrs(m, o, error);
-                else if (spec->type == 's')
+                else if (spec->type == 'P') {
+                        IdxdAttr *a = (IdxdAttr *) ((uint8_t *) o + spec->offset);
+
+                        r = sd_bus_message_read(m, "v", "(ss)", &a->name, &a->value);
+                } else if (spec->type == 'u') {
+                        uint32_t u = 0;
+
+                        r = sd_bus_message_read(m, "v", "u", &u);
+                        *(int64_t *) ((uint8_t *) o + spec->offset) = u;
+                } else if (spec->type == 's')
                         r = sd_bus_message_read(m, "v", "s", (const char **) ((uint8_t *) o + spec->offset));
                 else
                         r = sd_bus_message_read(m, "v", "b", (int *) ((uint8_t *) o + spec->offset));
@@ -221,31 +269,67 @@ static int invalid_string(sd_bus_error *error, const char *what, const char *val
                                  what, QUOTE_MAX, value, n > QUOTE_MAX ? "…" : "", n, rule);
 }
 
-int bus_validate_create(const BusOptions *o, sd_bus_error *error) {
-        IdxdUuid uuid;
+static int validate_attr(const IdxdAttr *a, sd_bus_error *error) {
+        if (!idxd_sysfs_name_valid(a->name))
+                return invalid_string(error, "attrs name", a->name, "not a sysfs attribute name");
+        if (strlen(a->value) > IDXD_ATTR_VALUE_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid attrs value of '%s': %zu bytes, at most %d",
+                                         a->name, strlen(a->value), IDXD_ATTR_VALUE_MAX);
+        return 0;
+}
 
-        if (!o->type || !*o->type)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid type: must not be empty");
-        if (!idxd_sysfs_name_valid(o->type))
-                return invalid_string(error, "type", o->type,
-                                      "a type id is a sysfs name of at most 255 bytes, no '/' or control characters");
+/* What a create and a definition method check alike: parent, domain and attrs, each optional. */
+static int validate_common(const BusOptions *o, sd_bus_error *error) {
+        int r;
+
         if (o->parent && *o->parent && !idxd_sysfs_name_valid(o->parent))
                 return invalid_string(error, "parent", o->parent,
                                       "a parent is a sysfs name of at most 255 bytes, no '/' or control characters");
-        if (o->uuid && *o->uuid && idxd_uuid_parse(o->uuid, &uuid) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Invalid uuid '%.*s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-                                         QUOTE_MAX, o->uuid);
         if (o->domain && *o->domain && !idxd_domain_name_valid(o->domain))
                 return invalid_string(error, "domain", o->domain,
                                       "a domain name is 1-255 bytes without '/' or control characters, as libvirt takes it");
         for (size_t i = 0; i < o->n_attrs; i++) {
-                if (!idxd_sysfs_name_valid(o->attrs[i].name))
-                        return invalid_string(error, "attrs name", o->attrs[i].name, "not a sysfs attribute name");
-                if (strlen(o->attrs[i].value) > IDXD_ATTR_VALUE_MAX)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Invalid attrs value of '%s': %zu bytes, at most %d",
-                                                 o->attrs[i].name, strlen(o->attrs[i].value), IDXD_ATTR_VALUE_MAX);
+                r = validate_attr(&o->attrs[i], error);
+                if (r < 0)
+                        return r;
         }
         return 0;
+}
+
+static int validate_type(const char *type, sd_bus_error *error) {
+        if (!idxd_sysfs_name_valid(type))
+                return invalid_string(error, "type", type,
+                                      "a type id is a sysfs name of at most 255 bytes, no '/' or control characters");
+        return 0;
+}
+
+int bus_validate_create(const BusOptions *o, sd_bus_error *error) {
+        IdxdUuid uuid;
+        int r;
+
+        if (!o->type || !*o->type)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid type: must not be empty");
+        r = validate_type(o->type, error);
+        if (r < 0)
+                return r;
+        if (o->uuid && *o->uuid && idxd_uuid_parse(o->uuid, &uuid) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid uuid '%.*s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                                         QUOTE_MAX, o->uuid);
+        return validate_common(o, error);
+}
+
+int bus_validate_definition(const BusOptions *o, sd_bus_error *error) {
+        int r;
+
+        if (o->type && *o->type) {
+                r = validate_type(o->type, error);
+                if (r < 0)
+                        return r;
+        }
+        r = validate_common(o, error);
+        if (r < 0)
+                return r;
+        return o->add_attr.name ? validate_attr(&o->add_attr, error) : 0;
 }

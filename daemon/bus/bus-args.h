@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 
 #include "store.h"
@@ -25,11 +26,16 @@ typedef struct BusOptions {
         int keep_definition;
         IdxdAttr *attrs;        /* strings point into the message; the array is ours */
         size_t n_attrs;
+        bool attrs_given;       /* "attrs" was there, maybe empty */
+        int exclusive;
+        int remove_attr;
+        IdxdAttr add_attr;      /* strings point into the message */
+        int64_t index;          /* a uint32; set it to -1 before reading to tell "not given" */
 } BusOptions;
 
 typedef struct OptionSpec {
         const char *key;
-        char type;              /* 's', 'b', or 'A' for a(ss) */
+        char type;              /* 's', 'b', 'u' (into an int64_t), 'A' for a(ss), 'P' for (ss) */
         size_t offset;
 } OptionSpec;
 
@@ -37,6 +43,10 @@ extern const OptionSpec bus_create_options[];           /* CreateMdev, CreateMde
 extern const OptionSpec bus_create_request_options[];   /* one request of CreateMdevs */
 extern const OptionSpec bus_destroy_options[];
 extern const OptionSpec bus_list_filter[];
+extern const OptionSpec bus_define_options[];
+extern const OptionSpec bus_modify_options[];
+extern const OptionSpec bus_parent_option[];           /* UndefineMdev, StartMdev */
+extern const OptionSpec bus_stop_options[];
 
 void bus_options_done(BusOptions *o);
 
@@ -66,3 +76,10 @@ int bus_read_requests(sd_bus_message *m, BusRequests *ret, sd_bus_error *error);
 
 /* Checks a create's strings against the caps: type, uuid, parent, domain, attrs; InvalidArgs names the one. */
 int bus_validate_create(const BusOptions *o, sd_bus_error *error);
+
+/*
+ * The same checks for what a definition method read: type, parent and uuid
+ * may be empty or absent; add_attr is checked as one more attribute (the
+ * definition's count after the change is definition_modify's to check).
+ */
+int bus_validate_definition(const BusOptions *o, sd_bus_error *error);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "macro.h"
 #include "mdev-table.h"
+#include "mdevctl-json.h"
 
 
 
@@ -307,6 +308,164 @@ static int method_destroy_mdev(sd_bus_message *m, void *userdata, sd_bus_error *
         return 1;
 }
 
+static int read_uuid(sd_bus_message *m, IdxdUuid *ret, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &s);
+        if (r < 0)
+                return r;
+        if (idxd_uuid_parse(s, ret) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid uuid '%.64s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", s);
+        return 0;
+}
+
+/*
+ * A method whose arguments are a UUID and options: authorized first, then
+ * read and checked. Returns 0 when polkit is asking (the handler returns 1
+ * and is called again with the answer), 1 when the call may go on.
+ */
+static int read_uuid_call(Bus *b, sd_bus_message *m, AuthAction action, const OptionSpec *specs,
+                          IdxdUuid *ret_uuid, BusOptions *o, sd_bus_error *error) {
+        int r;
+
+        r = auth_verify(&b->auth, m, action, error);
+        if (r <= 0)
+                return r;
+        r = read_uuid(m, ret_uuid, error);
+        if (r < 0)
+                return r;
+        r = read_call_options(m, specs, o, error);
+        if (r < 0)
+                return r;
+        r = bus_validate_definition(o, error);
+        return r < 0 ? r : 1;
+}
+
+static int method_define_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(bus_options_done) BusOptions o = {};
+        _cleanup_(idxd_definition_freep) IdxdDefinition *def = NULL;
+        Bus *b = userdata;
+        const char *uuid;
+        int r;
+
+        r = auth_verify(&b->auth, m, AUTH_ACTION_DEFINE, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit is asking; called again with its answer */
+
+        r = sd_bus_message_read(m, "sss", &o.parent, &o.type, &uuid);
+        if (r < 0)
+                return r;
+        r = read_call_options(m, bus_define_options, &o, error);
+        if (r < 0)
+                return r;
+        r = bus_validate_definition(&o, error);
+        if (r < 0)
+                return r;
+
+        def = calloc(1, sizeof(*def));
+        if (!def)
+                return -ENOMEM;
+        if (*uuid && idxd_uuid_parse(uuid, &def->uuid) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid uuid '%.64s': expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                                         uuid);
+        if (!*uuid && (r = idxd_uuid_generate(&def->uuid)) < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot generate a uuid: %m");
+        idxd_uuid_format(&def->uuid, def->uuid_string);
+        def->parent = strdup(o.parent);
+        def->type = strdup(o.type);
+        if (!def->parent || !def->type || (o.domain && *o.domain && !(def->domain = strdup(o.domain))))
+                return -ENOMEM;
+        def->autostart = o.autostart;
+        def->persistent = true;
+        def->origin = IDXD_ORIGIN_CLI;
+        for (size_t i = 0; i < o.n_attrs; i++) {
+                r = idxd_definition_add_attr(def, o.attrs[i].name, o.attrs[i].value);
+                if (r < 0)
+                        return r;
+        }
+
+        definition_define(b->ops, def, o.exclusive, create_done, sd_bus_message_ref(m));
+        return 1;
+}
+
+static int method_undefine_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        BusOptions o = {};
+        IdxdUuid uuid;
+        int r;
+
+        r = read_uuid_call(b, m, AUTH_ACTION_DEFINE, bus_parent_option, &uuid, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        definition_undefine(b->ops, &uuid, o.parent, destroy_done, sd_bus_message_ref(m));
+        return 1;
+}
+
+static int method_modify_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(bus_options_done) BusOptions o = { .autostart = -1, .index = -1 };
+        Bus *b = userdata;
+        DefinitionChange change;
+        IdxdUuid uuid;
+        int r;
+
+        r = read_uuid_call(b, m, AUTH_ACTION_DEFINE, bus_modify_options, &uuid, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        if ((o.add_attr.name != NULL) + (o.remove_attr != 0) + o.attrs_given > 1)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Invalid options: add_attr, remove_attr and attrs go one at a time");
+        if (o.index >= 0 && !o.add_attr.name && !o.remove_attr)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Invalid options: index goes with add_attr or remove_attr");
+
+        change = (DefinitionChange) {
+                .type = o.type && *o.type ? o.type : NULL,
+                .autostart = o.autostart,
+                .domain = o.domain,
+                .set_attrs = o.attrs_given,
+                .attrs = o.attrs,
+                .n_attrs = o.n_attrs,
+                .add_attr_name = o.add_attr.name,
+                .add_attr_value = o.add_attr.value,
+                .remove_attr = o.remove_attr,
+                .has_index = o.index >= 0,
+                .index = o.index >= 0 ? (uint32_t) o.index : 0,
+        };
+        definition_modify(b->ops, &uuid, o.parent, &change, destroy_done, sd_bus_message_ref(m));
+        return 1;
+}
+
+static int method_start_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        BusOptions o = {};
+        IdxdUuid uuid;
+        int r;
+
+        r = read_uuid_call(b, m, AUTH_ACTION_CHANGE_MDEVS, bus_parent_option, &uuid, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        definition_start(b->ops, &uuid, o.parent, create_done, sd_bus_message_ref(m));
+        return 1;
+}
+
+static int method_stop_mdev(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        BusOptions o = {};
+        IdxdUuid uuid;
+        int r;
+
+        r = read_uuid_call(b, m, AUTH_ACTION_CHANGE_MDEVS, bus_stop_options, &uuid, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        mdev_stop(b->ops, &uuid, o.force, destroy_done, sd_bus_message_ref(m));
+        return 1;
+}
+
 static bool mdev_matches_filter(const Mdev *mdev, const BusOptions *f) {
         if (f->parent && *f->parent && (!mdev->parent || strcmp(mdev->parent, f->parent) != 0))
                 return false;
@@ -320,10 +479,11 @@ static bool mdev_matches_filter(const Mdev *mdev, const BusOptions *f) {
 /* The fields of a listed mdev, in the order of ListMdevsByFileDescriptor's columns. */
 typedef struct MdevField {
         const char *key;
-        char type;              /* 's', 'o', 'b', 'u' or 'i' */
+        char type;              /* 's', 'o', 'b', 'u', 'i', or 'A' for the attributes, a(ss) */
         bool present;           /* optional keys are left out of ListMdevs' a{sv} */
         const char *s;
         int64_t n;
+        const IdxdDefinition *def;      /* 'A': whose attributes */
 } MdevField;
 
 enum {
@@ -340,11 +500,12 @@ enum {
         MDEV_FIELD_REASON,
         MDEV_FIELD_IOMMU_GROUP,
         MDEV_FIELD_REGISTRATION,
+        MDEV_FIELD_ATTRS,
         _MDEV_FIELD_MAX,
 };
 
-/* reason: why the last create of a definition without a device failed, or NULL. */
-static void mdev_fields(Bus *b, const Mdev *mdev, const char *reason,
+/* reason: why the last create of a definition without a device failed, or NULL; def: the mdev's definition, or NULL. */
+static void mdev_fields(Bus *b, const Mdev *mdev, const char *reason, const IdxdDefinition *def,
                         char path[static MDEV_OBJECT_PATH_MAX], MdevField ret[static _MDEV_FIELD_MAX]) {
         ret[MDEV_FIELD_UUID] = (MdevField) { "uuid", 's', true, mdev->uuid_string };
         ret[MDEV_FIELD_PATH] = (MdevField) { "path", 'o', true, mdev_object_path(mdev, path) };
@@ -360,6 +521,18 @@ static void mdev_fields(Bus *b, const Mdev *mdev, const char *reason,
         ret[MDEV_FIELD_IOMMU_GROUP] = (MdevField) { "iommu_group", 'i', mdev->iommu_group >= 0, .n = mdev->iommu_group };
         ret[MDEV_FIELD_REGISTRATION] = (MdevField) { "registration", 's', b->registrar,
                 registrar_registration(b->registrar, &mdev->uuid, mdev->domain) };
+        ret[MDEV_FIELD_ATTRS] = (MdevField) { "attrs", 'A', def && def->n_attrs > 0, .def = def };
+}
+
+int bus_append_attrs(sd_bus_message *m, const IdxdAttr *attrs, size_t n) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(m, "(ss)", attrs[i].name, attrs[i].value);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
 }
 
 static int append_field(sd_bus_message *reply, const MdevField *f) {
@@ -372,9 +545,13 @@ static int append_field(sd_bus_message *reply, const MdevField *f) {
         r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
                 r = sd_bus_message_append_basic(reply, 's', f->key);
-        if (r >= 0)
+        if (r >= 0 && f->type == 'A') {
+                r = sd_bus_message_open_container(reply, 'v', "a(ss)");
+                if (r >= 0)
+                        r = bus_append_attrs(reply, f->def->attrs, f->def->n_attrs);
+        } else if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'v', signature);
-        if (r >= 0)
+        if (r >= 0 && f->type != 'A')
                 r = sd_bus_message_append_basic(reply, f->type,
                                                 f->type == 'b' ? (const void *) &b :
                                                 f->type == 'u' ? (const void *) &u :
@@ -386,13 +563,13 @@ static int append_field(sd_bus_message *reply, const MdevField *f) {
         return r;
 }
 
-static int append_mdev(Bus *b, const Mdev *mdev, const char *reason, void *userdata) {
+static int append_mdev(Bus *b, const Mdev *mdev, const char *reason, const IdxdDefinition *def, void *userdata) {
         sd_bus_message *reply = userdata;
         char path[MDEV_OBJECT_PATH_MAX];
         MdevField fields[_MDEV_FIELD_MAX];
         int r;
 
-        mdev_fields(b, mdev, reason, path, fields);
+        mdev_fields(b, mdev, reason, def, path, fields);
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         for (size_t k = 0; r >= 0 && k < _MDEV_FIELD_MAX; k++)
                 if (fields[k].present)
@@ -416,18 +593,25 @@ static const char *format_int64(int64_t n, char buf[static 24]) {
         return p;
 }
 
-static int write_mdev_line(Bus *b, const Mdev *mdev, const char *reason, void *userdata) {
+static int write_mdev_line(Bus *b, const Mdev *mdev, const char *reason, const IdxdDefinition *def, void *userdata) {
         MdevTableWriter *w = userdata;
         char path[MDEV_OBJECT_PATH_MAX];
         MdevField fields[_MDEV_FIELD_MAX];
 
-        mdev_fields(b, mdev, reason, path, fields);
+        mdev_fields(b, mdev, reason, def, path, fields);
         for (size_t k = 0; k < _MDEV_FIELD_MAX; k++) {
+                _cleanup_free_ char *attrs = NULL;
                 char number[24];
                 const char *value = fields[k].s;
 
                 if (!fields[k].present)
                         value = NULL;
+                else if (fields[k].type == 'A') {
+                        /* The attributes as mdevctl writes them: [{"name":"value"},...] */
+                        if (mdevctl_json_attrs_text(def->attrs, def->n_attrs, &attrs) < 0)
+                                return -ENOMEM;
+                        value = attrs;
+                }
                 else if (fields[k].type == 'b')
                         value = fields[k].n ? "true" : "false";
                 else if (fields[k].type == 'u' || fields[k].type == 'i')
@@ -437,7 +621,8 @@ static int write_mdev_line(Bus *b, const Mdev *mdev, const char *reason, void *u
         return w->error;
 }
 
-typedef int (*ListedMdevFunc)(Bus *b, const Mdev *mdev, const char *reason, void *userdata);
+typedef int (*ListedMdevFunc)(Bus *b, const Mdev *mdev, const char *reason, const IdxdDefinition *def,
+                              void *userdata);
 
 /* Calls func for each mdev the filter lets through, then for each definition without a device. */
 static int foreach_listed_mdev(Bus *b, const BusOptions *filter, ListedMdevFunc func, void *userdata) {
@@ -446,19 +631,25 @@ static int foreach_listed_mdev(Bus *b, const BusOptions *filter, ListedMdevFunc 
         for (size_t i = 0; i < b->model->n_mdevs; i++) {
                 const Mdev *mdev = b->model->mdevs[i];
 
+                const Definition *e;
+
                 if (!mdev_matches_filter(mdev, filter))
                         continue;
-                r = func(b, mdev, NULL, userdata);
+                e = mdev->parent ? definitions_find(b->ops, &mdev->uuid, mdev->parent) : NULL;
+                r = func(b, mdev, NULL, e ? e->def : NULL, userdata);
                 if (r < 0)
                         return r;
         }
         /* Definitions without a device: defined, or failed with the reason. */
         for (size_t i = 0; i < b->ops->definitions.n; i++) {
                 const Definition *e = b->ops->definitions.items[i];
+                const Mdev *mdev = model_find_mdev(b->model, &e->def->uuid);
 
-                if (model_find_mdev(b->model, &e->def->uuid) || !mdev_matches_filter(&e->shadow, filter))
+                /* The device speaks for its own parent's definition; another parent's is listed apart. */
+                if ((mdev && mdev->parent && strcmp(mdev->parent, e->def->parent) == 0) ||
+                    !mdev_matches_filter(&e->shadow, filter))
                         continue;
-                r = func(b, &e->shadow, e->reason, userdata);
+                r = func(b, &e->shadow, e->reason, e->def, userdata);
                 if (r < 0)
                         return r;
         }
@@ -517,7 +708,7 @@ static int method_list_mdevs_by_fd(sd_bus_message *m, void *userdata, sd_bus_err
         mdev_table_writer_init(w, fd);
 
         /* The header names the columns: any mdev's keys, in order. */
-        mdev_fields(b, &(Mdev) { .iommu_group = -1 }, NULL, path, columns);
+        mdev_fields(b, &(Mdev) { .iommu_group = -1 }, NULL, NULL, path, columns);
         for (size_t k = 0; k < _MDEV_FIELD_MAX; k++)
                 mdev_table_write_field(w, columns[k].key, k + 1 < _MDEV_FIELD_MAX ? '\t' : '\n');
 
@@ -694,6 +885,26 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", uuid, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
                                 method_destroy_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DefineMdev",
+                                SD_BUS_ARGS("s", parent, "s", type, "s", uuid, "a{sv}", options),
+                                SD_BUS_RESULT("s", uuid, "o", path),
+                                method_define_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UndefineMdev",
+                                SD_BUS_ARGS("s", uuid, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_undefine_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ModifyMdev",
+                                SD_BUS_ARGS("s", uuid, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_modify_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartMdev",
+                                SD_BUS_ARGS("s", uuid, "a{sv}", options),
+                                SD_BUS_RESULT("s", uuid, "o", path),
+                                method_start_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StopMdev",
+                                SD_BUS_ARGS("s", uuid, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_stop_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListMdevs",
                                 SD_BUS_ARGS("a{sv}", filter),
                                 SD_BUS_RESULT("aa{sv}", mdevs),
@@ -718,6 +929,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("MdevRemoved", SD_BUS_ARGS("s", uuid, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ParentAdded", SD_BUS_ARGS("s", parent), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ParentRemoved", SD_BUS_ARGS("s", parent), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("DefinitionChanged", SD_BUS_ARGS("s", uuid, "s", parent, "s", change), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -749,4 +961,15 @@ void bus_manager_emit_parent(Bus *b, const Parent *p, bool added) {
                                added ? "ParentAdded" : "ParentRemoved", "s", p->name);
         if (r < 0)
                 log_warning_errno(r, "Failed to emit a signal for parent %s", p->name);
+}
+
+void bus_manager_emit_definition_changed(Bus *b, const IdxdDefinition *def, const char *change) {
+        int r;
+
+        if (!b || !b->bus)
+                return;
+        r = sd_bus_emit_signal(b->bus, IDXD_MANAGER_PATH, IDXD_MANAGER_INTERFACE, "DefinitionChanged", "sss",
+                               def->uuid_string, strempty(def->parent), change);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit a signal for the definition of mdev %s", def->uuid_string);
 }

@@ -20,7 +20,8 @@ static int mdev_find(sd_bus *bus, const char *path, const char *interface, void 
                 return 0;
         mdev = model_find_mdev(b->model, &uuid);
         if (!mdev) {
-                Definition *e = definitions_find(b->ops, &uuid);
+                /* A UUID defined under several parents shows its first definition. */
+                Definition *e = definitions_find_deviceless(b->ops, &uuid);
 
                 if (!e)
                         return 0;
@@ -44,10 +45,14 @@ static int mdev_enumerate(sd_bus *bus, const char *path, void *userdata, char **
 
                 if (i < b->model->n_mdevs)
                         mdev = b->model->mdevs[i];
-                else if (!model_find_mdev(b->model, &b->ops->definitions.items[i - b->model->n_mdevs]->def->uuid))
-                        mdev = &b->ops->definitions.items[i - b->model->n_mdevs]->shadow;
-                else
-                        continue;
+                else {
+                        const Definition *e = b->ops->definitions.items[i - b->model->n_mdevs];
+
+                        /* One object per UUID: its first definition, when it has no device. */
+                        if (definitions_find_deviceless(b->ops, &e->def->uuid) != e)
+                                continue;
+                        mdev = &e->shadow;
+                }
                 l[n] = strdup(mdev_object_path(mdev, node));
                 if (!l[n]) {
                         strv_free(l);
@@ -95,6 +100,16 @@ static int property_get_ims_vectors(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_append(reply, "u", mdev->has_ims_vectors ? mdev->ims_vectors : 0);
 }
 
+/* The attributes of the mdev's definition under its parent; none without one. */
+static int property_get_attrs(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Mdev *mdev = userdata;
+        Bus *b = sd_bus_slot_get_userdata(sd_bus_get_current_slot(bus));
+        const Definition *e = mdev->parent ? definitions_find(b->ops, &mdev->uuid, mdev->parent) : NULL;
+
+        return bus_append_attrs(reply, e ? e->def->attrs : NULL, e ? e->def->n_attrs : 0);
+}
+
 static const sd_bus_vtable mdev_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Uuid", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -106,6 +121,7 @@ static const sd_bus_vtable mdev_vtable[] = {
         SD_BUS_PROPERTY("Autostart", "b", property_get_bool, 0, 0),
         SD_BUS_PROPERTY("ImsVectors", "u", property_get_ims_vectors, 0, 0),
         SD_BUS_PROPERTY("Wq", "s", property_get_string, 0, 0),
+        SD_BUS_PROPERTY("Attrs", "a(ss)", property_get_attrs, 0, 0),
         SD_BUS_VTABLE_END
 };
 

@@ -43,9 +43,13 @@ Bus *bus_free(Bus *b);
 int bus_connect(Bus *b, const char *address);
 
 /* bus-manager.c */
+/* The attributes as a(ss), in order. */
+int bus_append_attrs(sd_bus_message *m, const IdxdAttr *attrs, size_t n);
 int bus_manager_register(Bus *b);
 void bus_manager_emit_mdev(Bus *b, const Mdev *mdev, bool added);
 void bus_manager_emit_parent(Bus *b, const Parent *p, bool added);
+/* change: "defined", "modified", "undefined" (mdevctl's notifiers, as a signal). */
+void bus_manager_emit_definition_changed(Bus *b, const IdxdDefinition *def, const char *change);
 
 /* bus-mdev.c */
 int bus_mdev_register(Bus *b);

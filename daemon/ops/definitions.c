@@ -18,25 +18,75 @@ static Definition *definition_free(Definition *e) {
         return NULL;
 }
 
+static bool strings_equal(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+typedef struct DefinitionKey {
+        const IdxdUuid *uuid;
+        const char *parent;     /* NULL: before every parent, to find a UUID's first definition */
+} DefinitionKey;
+
 static int definition_compare(const void *item, const void *key) {
-        return idxd_uuid_compare(&((const Definition *) item)->def->uuid, key);
+        const IdxdDefinition *d = ((const Definition *) item)->def;
+        const DefinitionKey *k = key;
+        int c = idxd_uuid_compare(&d->uuid, k->uuid);
+
+        if (c != 0 || !k->parent)
+                return c != 0 ? c : 1;
+        return strcmp(d->parent, k->parent);
 }
 
-static size_t definitions_index(Ops *o, const IdxdUuid *uuid, bool *found) {
-        return sorted_array_search((void *const *) o->definitions.items, o->definitions.n, uuid, definition_compare, found);
+static size_t definitions_index(Ops *o, const IdxdUuid *uuid, const char *parent, bool *found) {
+        DefinitionKey key = { uuid, parent };
+
+        return sorted_array_search((void *const *) o->definitions.items, o->definitions.n, &key,
+                                   definition_compare, found);
 }
 
-Definition *definitions_find(Ops *o, const IdxdUuid *uuid) {
+Definition *definitions_find(Ops *o, const IdxdUuid *uuid, const char *parent) {
         bool found;
-        size_t i = definitions_index(o, uuid, &found);
+        size_t i = definitions_index(o, uuid, parent, &found);
 
         return found ? o->definitions.items[i] : NULL;
 }
 
-Definition *definitions_find_deviceless(Ops *o, const IdxdUuid *uuid) {
-        Definition *e = definitions_find(o, uuid);
+size_t definitions_range(Ops *o, const IdxdUuid *uuid, size_t *ret_first) {
+        bool found;
+        size_t first = definitions_index(o, uuid, NULL, &found), end = first;
 
-        return e && !model_find_mdev(o->model, uuid) ? e : NULL;
+        while (end < o->definitions.n && idxd_uuid_equal(&o->definitions.items[end]->def->uuid, uuid))
+                end++;
+        *ret_first = first;
+        return end - first;
+}
+
+Definition *definitions_find_any(Ops *o, const IdxdUuid *uuid) {
+        const Mdev *mdev = model_find_mdev(o->model, uuid);
+        size_t first;
+
+        if (mdev)
+                return mdev->parent ? definitions_find(o, uuid, mdev->parent) : NULL;
+        return definitions_range(o, uuid, &first) > 0 ? o->definitions.items[first] : NULL;
+}
+
+Definition *definitions_find_deviceless(Ops *o, const IdxdUuid *uuid) {
+        size_t first;
+
+        if (model_find_mdev(o->model, uuid) || definitions_range(o, uuid, &first) == 0)
+                return NULL;
+        return o->definitions.items[first];
+}
+
+bool definitions_uuid_busy(Ops *o, const IdxdUuid *uuid) {
+        size_t first, n = definitions_range(o, uuid, &first);
+
+        if (model_find_mdev(o->model, uuid))
+                return true;
+        for (size_t i = first; i < first + n; i++)
+                if (o->definitions.items[i]->creating)
+                        return true;
+        return false;
 }
 
 static void shadow_update(Definition *e) {
@@ -59,7 +109,7 @@ static void shadow_update(Definition *e) {
 static int definitions_insert(Ops *o, IdxdDefinition *def) {
         Definition *e;
         bool found;
-        size_t i = definitions_index(o, &def->uuid, &found);
+        size_t i = definitions_index(o, &def->uuid, def->parent, &found);
 
         if (found) {
                 e = o->definitions.items[i];
@@ -83,14 +133,23 @@ static int definitions_insert(Ops *o, IdxdDefinition *def) {
         return 1;
 }
 
-void definitions_forget(Ops *o, const IdxdUuid *uuid) {
+void definitions_forget_one(Ops *o, Definition *e) {
         bool found;
-        size_t i = definitions_index(o, uuid, &found);
+        size_t i = definitions_index(o, &e->def->uuid, e->def->parent, &found);
 
-        if (!found)
+        if (!found || o->definitions.items[i] != e)
                 return;
-        definition_free(o->definitions.items[i]);
+        definition_free(e);
         sorted_array_remove((void **) o->definitions.items, &o->definitions.n, i);
+}
+
+void definitions_forget(Ops *o, const IdxdUuid *uuid) {
+        size_t first, n = definitions_range(o, uuid, &first);
+
+        for (size_t i = first; i < first + n; i++)
+                definition_free(o->definitions.items[i]);
+        for (; n > 0; n--)
+                sorted_array_remove((void **) o->definitions.items, &o->definitions.n, first);
 }
 
 void definitions_done(Definitions *defs) {
@@ -128,98 +187,88 @@ int definitions_load(Ops *o) {
         return 0;
 }
 
-static bool strings_equal(const char *a, const char *b) {
-        return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
+/* "Cannot <what> the definition of mdev U: <state_dir>/mdevs/<file>: <errno text> (errno N)" */
+static int store_error(Ops *o, const char *what, const IdxdDefinition *def, int r, char **ret_message) {
+        _cleanup_free_ char *name = NULL;
 
-static bool definitions_equal(const IdxdDefinition *a, const IdxdDefinition *b) {
-        if (!strings_equal(a->parent, b->parent) || !strings_equal(a->type, b->type) ||
-            !strings_equal(a->domain, b->domain) || !strings_equal(a->pool, b->pool) ||
-            a->persistent != b->persistent || a->autostart != b->autostart || a->origin != b->origin ||
-            a->n_attrs != b->n_attrs)
-                return false;
-        for (size_t i = 0; i < a->n_attrs; i++)
-                if (!strings_equal(a->attrs[i].name, b->attrs[i].name) ||
-                    !strings_equal(a->attrs[i].value, b->attrs[i].value))
-                        return false;
-        return true;
-}
-
-static int definition_copy(const IdxdDefinition *src, IdxdDefinition **ret) {
-        _cleanup_(idxd_definition_freep) IdxdDefinition *c = calloc(1, sizeof(*c));
-        int r;
-
-        if (!c)
-                return -ENOMEM;
-        c->uuid = src->uuid;
-        idxd_uuid_format(&src->uuid, c->uuid_string);
-        c->parent = src->parent ? strdup(src->parent) : NULL;
-        c->type = src->type ? strdup(src->type) : NULL;
-        c->domain = src->domain ? strdup(src->domain) : NULL;
-        c->pool = src->pool ? strdup(src->pool) : NULL;
-        if ((src->parent && !c->parent) || (src->type && !c->type) || (src->domain && !c->domain) ||
-            (src->pool && !c->pool))
-                return -ENOMEM;
-        c->persistent = src->persistent;
-        c->autostart = src->autostart;
-        c->origin = src->origin;
-        for (size_t i = 0; i < src->n_attrs; i++) {
-                r = idxd_definition_add_attr(c, src->attrs[i].name, src->attrs[i].value);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(c);
-        return 0;
-}
-
-/* "Cannot <what> the definition of mdev U: <state_dir>/mdevs/U.json: <errno text> (errno N)" */
-static int store_error(Ops *o, const char *what, const IdxdUuid *uuid, int r, char **ret_message) {
-        char s[IDXD_UUID_STRING_MAX];
-
-        idxd_uuid_format(uuid, s);
-        if (ret_message && asprintf(ret_message, "Cannot %s the definition of mdev %s: %s/" IDXD_STORE_SUBDIR "/%s.json: %s (errno %d)",
-                                    what, s, o->definitions.state_dir, s, strerror(-r), -r) < 0)
+        if (idxd_store_file_name(def, &name) < 0)
+                name = NULL;
+        if (ret_message && asprintf(ret_message, "Cannot %s the definition of mdev %s: %s/" IDXD_STORE_SUBDIR "/%s: %s (errno %d)",
+                                    what, def->uuid_string, o->definitions.state_dir, strempty(name), strerror(-r), -r) < 0)
                 *ret_message = NULL;
         return r;
 }
 
+/* A second parent's definition of a UUID gets "<uuid>@<parent>.json" while "<uuid>.json" is taken. */
+static bool plain_file_name_taken(Ops *o, const IdxdDefinition *def) {
+        size_t first, n = definitions_range(o, &def->uuid, &first);
+
+        for (size_t i = first; i < first + n; i++) {
+                const IdxdDefinition *other = o->definitions.items[i]->def;
+
+                if (strcmp(other->parent, def->parent) != 0 && !other->parent_in_file_name)
+                        return true;
+        }
+        return false;
+}
+
 int definitions_save(Ops *o, const IdxdDefinition *def, char **ret_message) {
         _cleanup_(idxd_definition_freep) IdxdDefinition *copy = NULL;
-        Definition *e = definitions_find(o, &def->uuid);
+        Definition *e = definitions_find(o, &def->uuid, def->parent);
         int r;
 
-        if (e && definitions_equal(e->def, def))
+        if (e && idxd_definition_equal(e->def, def))
                 return 0;
 
-        r = definition_copy(def, &copy);
+        r = idxd_definition_copy(def, &copy);
         if (r < 0)
-                return store_error(o, "copy", &def->uuid, r, ret_message);
+                return store_error(o, "copy", def, r, ret_message);
+        idxd_uuid_format(&def->uuid, copy->uuid_string);
+        copy->parent_in_file_name = e ? e->def->parent_in_file_name : plain_file_name_taken(o, def);
         r = idxd_store_save(o->definitions.state_dir, copy);
         if (r < 0)
-                return store_error(o, "save", &def->uuid, r, ret_message);
+                return store_error(o, "save", copy, r, ret_message);
         r = definitions_insert(o, TAKE_PTR(copy));
         if (r < 0)
-                return store_error(o, "keep", &def->uuid, r, ret_message);
+                return store_error(o, "keep", def, r, ret_message);
         return r;
 }
 
+int definitions_unlink_one(Ops *o, Definition *e, char **ret_message) {
+        int r = idxd_store_remove(o->definitions.state_dir, e->def);
+
+        if (r < 0 && r != -ENOENT)
+                return store_error(o, "remove", e->def, r, ret_message);
+        return 0;
+}
+
 int definitions_unlink(Ops *o, const IdxdUuid *uuid, char **ret_message) {
+        size_t first, n = definitions_range(o, uuid, &first);
         int r;
 
-        if (!definitions_find(o, uuid))
-                return 0;
-        r = idxd_store_remove(o->definitions.state_dir, uuid);
-        if (r < 0 && r != -ENOENT)
-                return store_error(o, "remove", uuid, r, ret_message);
+        for (size_t i = first; i < first + n; i++) {
+                r = definitions_unlink_one(o, o->definitions.items[i], ret_message);
+                if (r < 0) {
+                        /* All or none: the ones already removed come back. */
+                        for (size_t j = first; j < i; j++)
+                                (void) idxd_store_save(o->definitions.state_dir, o->definitions.items[j]->def);
+                        return r;
+                }
+        }
         return 0;
 }
 
 void definitions_apply(Ops *o, Mdev *mdev) {
-        Definition *e = mdev ? definitions_find(o, &mdev->uuid) : NULL;
+        Definition *e = mdev && mdev->parent ? definitions_find(o, &mdev->uuid, mdev->parent) : NULL;
         char *domain;
 
-        if (!e)
+        if (!mdev)
                 return;
+        if (!e) {
+                mdev->persistent = false;
+                mdev->autostart = false;
+                return;
+        }
         e->reason = mfree(e->reason);
         e->retry_usec = 0;
         e->retry = sd_event_source_disable_unref(e->retry);
@@ -253,11 +302,14 @@ static int on_announce_defer(sd_event_source *s, void *userdata) {
 }
 
 void definitions_device_removed(Ops *o, const Mdev *mdev) {
-        Definition *e = definitions_find(o, &mdev->uuid);
+        size_t first;
+        Definition *e;
         int r;
 
-        if (!e || !o->running)
+        /* The UUID's object stays while it has a definition, under any parent. */
+        if (definitions_range(o, &mdev->uuid, &first) == 0 || !o->running)
                 return;
+        e = o->definitions.items[first];
         e->announce = true;
         if (!o->definitions.announce_defer) {
                 r = sd_event_add_defer(o->event, &o->definitions.announce_defer, on_announce_defer, o);
@@ -269,20 +321,23 @@ void definitions_device_removed(Ops *o, const Mdev *mdev) {
         (void) sd_event_source_set_enabled(o->definitions.announce_defer, SD_EVENT_ONESHOT);
 }
 
-static void definition_start(Ops *o, Definition *e, bool startup);
+static void autostart_one(Ops *o, Definition *e, bool startup);
 
 typedef struct RetryTimer {
         Ops *ops;
         IdxdUuid uuid;
+        char parent[];
 } RetryTimer;
 
 static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         RetryTimer *t = userdata;
-        Definition *e = definitions_find(t->ops, &t->uuid);
+        Definition *e = definitions_find(t->ops, &t->uuid, t->parent);
 
         if (e) {
                 e->retry = sd_event_source_disable_unref(e->retry);
-                definition_start(t->ops, e, false);
+                /* Another parent's definition may have made it meanwhile. */
+                if (!definitions_uuid_busy(t->ops, &t->uuid))
+                        autostart_one(t->ops, e, false);
         }
         return 0;
 }
@@ -294,11 +349,12 @@ static void schedule_retry(Ops *o, Definition *e) {
         e->retry_usec = e->retry_usec ? (e->retry_usec * 2 < DEFINITION_RETRY_MAX_USEC ? e->retry_usec * 2 : DEFINITION_RETRY_MAX_USEC) : DEFINITION_RETRY_FIRST_USEC;
         e->retry = sd_event_source_disable_unref(e->retry);
 
-        t = calloc(1, sizeof(*t));
+        t = calloc(1, sizeof(*t) + strlen(e->def->parent) + 1);
         if (!t)
                 return;
         t->ops = o;
         t->uuid = e->def->uuid;
+        strcpy(t->parent, e->def->parent);
         r = sd_event_add_time_relative(o->event, &e->retry, CLOCK_MONOTONIC, e->retry_usec, 0, on_retry_timer, t);
         if (r >= 0)
                 r = sd_event_source_set_destroy_callback(e->retry, free);
@@ -309,8 +365,18 @@ static void schedule_retry(Ops *o, Definition *e) {
         }
 }
 
+/* The definition of uuid whose create is under way. */
+static Definition *find_creating(Ops *o, const IdxdUuid *uuid) {
+        size_t first, n = definitions_range(o, uuid, &first);
+
+        for (size_t i = first; i < first + n; i++)
+                if (o->definitions.items[i]->creating)
+                        return o->definitions.items[i];
+        return NULL;
+}
+
 static void autostart_done(Ops *o, const IdxdUuid *uuid, int r, const char *message, void *userdata) {
-        Definition *e = definitions_find(o, uuid);
+        Definition *e = find_creating(o, uuid);
         bool startup = userdata != NULL;
 
         if (o->definitions.autostart_inflight > 0 && --o->definitions.autostart_inflight == 0 && o->policy.dirty)
@@ -336,19 +402,25 @@ static void autostart_done(Ops *o, const IdxdUuid *uuid, int r, const char *mess
                 ops_startup_end(o);
 }
 
-static void definition_start(Ops *o, Definition *e, bool startup) {
-        MdevCreateRequest req = {
-                .parent = e->def->parent,
-                .type = e->def->type,
-                .uuid = e->def->uuid,
-                .domain = e->def->domain,
+void definition_create_request(const IdxdDefinition *def, MdevCreateRequest *ret) {
+        *ret = (MdevCreateRequest) {
+                .parent = def->parent,
+                .type = def->type,
+                .uuid = def->uuid,
+                .domain = def->domain,
                 .persistent = true,
-                .autostart = e->def->autostart,
-                .origin = e->def->origin,
-                .pool = e->def->pool,
-                .attrs = e->def->attrs,
-                .n_attrs = e->def->n_attrs,
+                .autostart = def->autostart,
+                .origin = def->origin,
+                .pool = def->pool,
+                .attrs = def->attrs,
+                .n_attrs = def->n_attrs,
         };
+}
+
+static void autostart_one(Ops *o, Definition *e, bool startup) {
+        MdevCreateRequest req;
+
+        definition_create_request(e->def, &req);
 
         e->creating = true;
         o->definitions.autostart_inflight++;
@@ -357,16 +429,16 @@ static void definition_start(Ops *o, Definition *e, bool startup) {
         mdev_create(o, &req, autostart_done, startup ? o : NULL);
 }
 
-/* Autostart definitions whose parent is here and whose device is not. */
+/* Autostart definitions whose parent is here and whose UUID has no device (nor one on the way). */
 static void autostart_pass(Ops *o, bool startup) {
-        /* mdev_create() may finish (and change the table's entries) right away: walk by UUID. */
+        /* mdev_create() may finish (and change the table's entries) right away: walk by index. */
         for (size_t i = 0; i < o->definitions.n; i++) {
                 Definition *e = o->definitions.items[i];
 
-                if (!e->def->autostart || e->creating || e->retry ||
-                    model_find_mdev(o->model, &e->def->uuid) || !model_find_parent(o->model, e->def->parent))
+                if (!e->def->autostart || e->retry || definitions_uuid_busy(o, &e->def->uuid) ||
+                    !model_find_parent(o->model, e->def->parent))
                         continue;
-                definition_start(o, e, startup);
+                autostart_one(o, e, startup);
         }
 }
 
@@ -399,7 +471,8 @@ static void definitions_register_all(Ops *o) {
         for (size_t i = 0; i < o->definitions.n; i++) {
                 const IdxdDefinition *def = o->definitions.items[i]->def;
 
-                if (def->domain)
+                /* One registration per UUID: the definition that speaks for it. */
+                if (def->domain && definitions_find_any(o, &def->uuid) == o->definitions.items[i])
                         registrar_register(o->registrar, &def->uuid, def->domain,
                                            model_find_mdev(o->model, &def->uuid) != NULL);
         }
@@ -414,7 +487,7 @@ void definitions_reconcile(Ops *o) {
         for (size_t i = 0; i < o->model->n_mdevs; i++) {
                 const Mdev *mdev = o->model->mdevs[i];
 
-                if (definitions_find(o, &mdev->uuid)) {
+                if (mdev->parent && definitions_find(o, &mdev->uuid, mdev->parent)) {
                         adopted++;
                         continue;
                 }
@@ -440,12 +513,15 @@ void definitions_reconcile(Ops *o) {
 }
 
 void definitions_restore(Ops *o, const IdxdUuid *uuid) {
-        Definition *e = definitions_find(o, uuid);
+        size_t first, n = definitions_range(o, uuid, &first);
         int r;
 
-        if (!e)
-                return;
-        r = idxd_store_save(o->definitions.state_dir, e->def);
-        if (r < 0)
-                log_warning_errno(r, "Cannot restore the definition of mdev %s in %s", e->def->uuid_string, o->definitions.state_dir);
+        for (size_t i = first; i < first + n; i++) {
+                const IdxdDefinition *def = o->definitions.items[i]->def;
+
+                r = idxd_store_save(o->definitions.state_dir, def);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot restore the definition of mdev %s in %s", def->uuid_string,
+                                          o->definitions.state_dir);
+        }
 }

@@ -30,7 +30,7 @@ struct MdevOp {
         bool autostart;
         bool force;
         bool keep_definition;
-        bool new_definition;    /* this create stored the definition: a failure takes it back */
+        char *new_definition;   /* this create stored the definition under this parent: a failure takes it back */
         IdxdOrigin origin;
         char *pool;
         IdxdAttr *attrs;
@@ -38,6 +38,8 @@ struct MdevOp {
         MdevOpCallback callback;
         void *userdata;
         uint64_t deadline;      /* CLOCK_MONOTONIC: when a written op is given up */
+        IdxdDefinition *callout_device; /* the pre callout ran for this device: the post call follows */
+        char *callout_script;   /* the script that took it, NULL for none */
         MdevOp *next;
 };
 
@@ -87,6 +89,9 @@ static MdevOp *op_free(MdevOp *op) {
                 return NULL;
         free(op->domain);
         free(op->pool);
+        free(op->new_definition);
+        idxd_definition_free(op->callout_device);
+        free(op->callout_script);
         attrs_free(op->attrs, op->n_attrs);
         free(op);
         return NULL;
@@ -102,10 +107,32 @@ static char *message_new(const char *fmt, va_list ap) {
         return message;
 }
 
+/* An op whose post callout runs: the requester hears of it once the script is done, as from mdevctl. */
+typedef struct OpOutcome {
+        MdevOp *op;
+        int r;
+        char *message;
+} OpOutcome;
+
+static void op_reply(Ops *o, MdevOp *op, int r, const char *message) {
+        if (op->callback)
+                op->callback(o, &op->uuid, r, message ? message : (r < 0 ? strerror(-r) : NULL), op->userdata);
+        op_free(op);
+}
+
+static void on_post_callout(Ops *o, int r, const char *message, const char *script, void *userdata) {
+        OpOutcome *outcome = userdata;
+
+        op_reply(o, outcome->op, outcome->r, outcome->message);
+        free(outcome->message);
+        free(outcome);
+}
+
 /* Reports the outcome to the requester and frees op. */
 static void op_finish(Ops *o, MdevOp *op, int r, const char *fmt, ...) _printf_(4, 5);
 static void op_finish(Ops *o, MdevOp *op, int r, const char *fmt, ...) {
         _cleanup_free_ char *message = NULL;
+        OpOutcome *outcome;
         va_list ap;
 
         va_start(ap, fmt);
@@ -113,15 +140,21 @@ static void op_finish(Ops *o, MdevOp *op, int r, const char *fmt, ...) {
         va_end(ap);
         if (op->kind == MDEV_OP_CREATE && r < 0 && op->new_definition) {
                 _cleanup_free_ char *unlink_message = NULL;
+                Definition *e = definitions_find(o, &op->uuid, op->new_definition);
 
-                if (definitions_unlink(o, &op->uuid, &unlink_message) < 0)
+                if (e && definitions_unlink_one(o, e, &unlink_message) < 0)
                         log_warning("%s", strempty(unlink_message));
-                else
-                        definitions_forget(o, &op->uuid);
+                else if (e)
+                        ops_forget_definition(o, e);
         }
-        if (op->callback)
-                op->callback(o, &op->uuid, r, message ? message : (r < 0 ? strerror(-r) : NULL), op->userdata);
-        op_free(op);
+        /* Shutting down starts no scripts. */
+        if (!op->callout_device || r == -ECANCELED || !(outcome = calloc(1, sizeof(*outcome)))) {
+                op_reply(o, op, r, message);
+                return;
+        }
+        *outcome = (OpOutcome) { op, r, TAKE_PTR(message) };
+        callout_run(o, CALLOUT_EVENT_POST, op->kind == MDEV_OP_CREATE ? "start" : "stop", op->callout_device,
+                    r >= 0, op->callout_script, on_post_callout, outcome);
 }
 
 /* Fails a request that never made it into a queue. */
@@ -293,7 +326,7 @@ static int create_save_definition(Ops *o, MdevOp *op, const char *parent, const 
         if (!op->persistent)
                 return 0;
         /* Options only add: an existing definition keeps its autostart and domain. */
-        old = definitions_find(o, &op->uuid);
+        old = definitions_find(o, &op->uuid, parent);
         if (old) {
                 def.autostart = def.autostart || old->def->autostart;
                 if (!def.domain)
@@ -318,7 +351,12 @@ static int create_save_definition(Ops *o, MdevOp *op, const char *parent, const 
                 op_finish(o, op, -EIO, "%s", message ? message : "Cannot save the definition");
                 return r;
         }
-        op->new_definition = r > 0;
+        if (r > 0 && !(op->new_definition = strdup(parent))) {
+                op_finish(o, op, -ENOMEM, "Out of memory");
+                return -ENOMEM;
+        }
+        if (r > 0)
+                ops_tell_definition_changed(o, definitions_find(o, &op->uuid, parent)->def, "defined");
         return 0;
 }
 
@@ -660,8 +698,62 @@ static unsigned queued_creates(const Parent *p, const MdevType *t, void *userdat
         return n;
 }
 
+/* What a callout script is told about the mdev an op acts on. */
+static int callout_device_new(const IdxdUuid *uuid, const char *parent, const char *type, bool autostart,
+                              const IdxdAttr *attrs, size_t n_attrs, IdxdDefinition **ret) {
+        IdxdDefinition d = {
+                .uuid = *uuid,
+                .parent = (char *) parent,
+                .type = (char *) type,
+                .autostart = autostart,
+                .attrs = (IdxdAttr *) attrs,
+                .n_attrs = n_attrs,
+        };
+
+        return idxd_definition_copy(&d, ret);
+}
+
+/* The pre call decided: the op joins its queue, or fails without a post call. */
+static void on_pre_callout(Ops *o, int r, const char *message, const char *script, void *userdata) {
+        MdevOp *op = userdata;
+
+        if (r < 0) {
+                op->callout_device = idxd_definition_free(op->callout_device);
+                op_finish(o, op, r == -ECANCELED ? r : -EIO, "%s", strempty(message));
+                return;
+        }
+        if (script && !(op->callout_script = strdup(script))) {
+                op_finish(o, op, -ENOMEM, "Out of memory");
+                return;
+        }
+        r = queue_push(o, op->callout_device->parent, op->callout_device->type, op);
+        if (r < 0)
+                op_finish(o, op, r, "Cannot queue the request: %s", strerror(-r));
+}
+
+/* Queues op, after the pre callout when there are callout scripts (docs/daemon.md, "Callouts"). */
+static void op_enqueue(Ops *o, MdevOp *op, const char *parent, const char *type, bool autostart,
+                       const IdxdAttr *attrs, size_t n_attrs) {
+        int r;
+
+        if (callouts_present(o)) {
+                r = callout_device_new(&op->uuid, parent, type, autostart, attrs, n_attrs, &op->callout_device);
+                if (r < 0) {
+                        op_finish(o, op, r, "Out of memory");
+                        return;
+                }
+                callout_run(o, CALLOUT_EVENT_PRE, op->kind == MDEV_OP_CREATE ? "start" : "stop", op->callout_device,
+                            false, NULL, on_pre_callout, op);
+                return;
+        }
+        r = queue_push(o, parent, type, op);
+        if (r < 0)
+                op_finish(o, op, r, "Cannot queue the request: %s", strerror(-r));
+}
+
+/* call_out: a new device is started (not the same definition again for one that exists). */
 static void create_enqueue(Ops *o, const MdevCreateRequest *req, const char *parent, const char *type,
-                           MdevOpCallback callback, void *userdata) {
+                           bool call_out, MdevOpCallback callback, void *userdata) {
         MdevOp *op;
         int r;
 
@@ -682,6 +774,10 @@ static void create_enqueue(Ops *o, const MdevCreateRequest *req, const char *par
                 RETURN_FAILED_REQUEST(o, &req->uuid, callback, userdata, -ENOMEM, "Out of memory");
         }
 
+        if (call_out) {
+                op_enqueue(o, op, parent, type, req->autostart, req->attrs, req->n_attrs);
+                return;
+        }
         r = queue_push(o, parent, type, op);
         if (r < 0)
                 op_finish(o, op, r, "Cannot queue the request: %s", strerror(-r));
@@ -698,7 +794,7 @@ static void create_resolved(Ops *o, const MdevCreateRequest *req, MdevOpCallback
         existing = model_find_mdev(o->model, &req->uuid);
         if (existing && existing->parent && existing->type && (!req->parent || !*req->parent) &&
             mdev_type_matches(existing->type, type_spec)) {
-                create_enqueue(o, req, existing->parent, existing->type, callback, userdata);
+                create_enqueue(o, req, existing->parent, existing->type, false, callback, userdata);
                 return;
         }
 
@@ -721,7 +817,7 @@ static void create_resolved(Ops *o, const MdevCreateRequest *req, MdevOpCallback
                                       "Type %s not found on any parent", type_spec);
         }
 
-        create_enqueue(o, req, parent->name, type->id, callback, userdata);
+        create_enqueue(o, req, parent->name, type->id, true, callback, userdata);
 }
 
 /* A create waiting for libvirt to say whether its domain exists; owns copies of the request's strings. */
@@ -807,24 +903,25 @@ static void forget_for_good(Ops *o, const IdxdUuid *uuid) {
 void mdev_destroy(Ops *o, const IdxdUuid *uuid, bool force, bool keep_definition,
                   MdevOpCallback callback, void *userdata) {
         char s[IDXD_UUID_STRING_MAX];
+        Definition *e;
         Mdev *mdev;
         MdevOp *op;
         int r;
 
         mdev = model_find_mdev(o->model, uuid);
-        if (!mdev && definitions_find(o, uuid)) {
+        if (!mdev && definitions_find_deviceless(o, uuid)) {
                 _cleanup_free_ char *message = NULL;
 
-                if (definitions_find(o, uuid)->creating)
+                if (definitions_uuid_busy(o, uuid))
                         RETURN_FAILED_REQUEST(o, uuid, callback, userdata, -EBUSY,
                                               "mdev %s is being created from its definition: try again when it is done",
                                               uuid_string(uuid, s));
-                /* A definition without a device: destroying it is forgetting it. */
+                /* Definitions without a device: destroying them is forgetting them. */
                 if (!keep_definition) {
                         r = definitions_unlink(o, uuid, &message);
                         if (r < 0)
                                 RETURN_FAILED_REQUEST(o, uuid, callback, userdata, -EIO, "%s", strempty(message));
-                        ops_tell_definition_object(o, &definitions_find(o, uuid)->shadow, false);
+                        ops_tell_definition_object(o, &definitions_find_deviceless(o, uuid)->shadow, false);
                         forget_for_good(o, uuid);
                 }
                 callback(o, uuid, 0, NULL, userdata);
@@ -843,9 +940,10 @@ void mdev_destroy(Ops *o, const IdxdUuid *uuid, bool force, bool keep_definition
         op->callback = callback;
         op->userdata = userdata;
 
-        r = queue_push(o, strempty(mdev->parent), strempty(mdev->type), op);
-        if (r < 0)
-                op_finish(o, op, r, "Cannot queue the request: %s", strerror(-r));
+        /* A callout script sees the device as its definition has it, if it has one. */
+        e = mdev->parent ? definitions_find(o, uuid, mdev->parent) : NULL;
+        op_enqueue(o, op, strempty(mdev->parent), strempty(mdev->type), e && e->def->autostart,
+                   e ? e->def->attrs : NULL, e ? e->def->n_attrs : 0);
 }
 
 /* The written op of this kind for uuid, and its queue. */
@@ -898,7 +996,7 @@ void mdev_ops_mdev_added(Ops *o, const Mdev *mdev) {
         r = write_attrs(mdev, op, &message);
         if (r < 0) {
                 /* The mdev exists and its definition stays: fix the attribute, then create again. */
-                op->new_definition = false;
+                op->new_definition = mfree(op->new_definition);
                 queue_complete(q, op, -EIO, "%s", strempty(message));
                 return;
         }
@@ -908,11 +1006,12 @@ void mdev_ops_mdev_added(Ops *o, const Mdev *mdev) {
 void mdev_ops_mdev_removed(Ops *o, const Mdev *mdev) {
         MdevQueue *q;
         MdevOp *op = find_running(o, MDEV_OP_REMOVE, &mdev->uuid, &q);
+        size_t first;
 
         if (!op)
                 return;
-        /* Destroyed for good: out of its domain too. A kept definition keeps its registration. */
-        if (!op->keep_definition)
+        /* Destroyed for good, or stopped without a definition: out of its domain too. A kept definition keeps its registration. */
+        if (!op->keep_definition || definitions_range(o, &mdev->uuid, &first) == 0)
                 forget_for_good(o, &mdev->uuid);
         queue_complete(q, op, 0, NULL);
 }

@@ -30,6 +30,7 @@ int ops_new(sd_event *event, Model *model, Discovery *discovery, Registrar *regi
         o->queues.create_timeout_usec = settings->create_timeout_usec ?: MDEV_OPS_DEFAULT_CREATE_TIMEOUT_USEC;
         o->queues.creates_in_flight = settings->creates_in_flight ?: 1;
         o->policy.ims_reserve = settings->ims_reserve;
+        o->callouts.timeout_usec = settings->callout_timeout_usec ?: CALLOUT_DEFAULT_TIMEOUT_USEC;
 
         r = strdup_to(settings->sysfs_root, &o->queues.sysfs_root);
         if (r >= 0)
@@ -40,6 +41,8 @@ int ops_new(sd_event *event, Model *model, Discovery *discovery, Registrar *regi
                 r = strdup_to(settings->config_dir, &o->policy.config_dir);
         if (r >= 0)
                 r = strdup_to(settings->policy_dir, &o->policy.policy_dir);
+        if (r >= 0)
+                r = strdup_to(settings->callout_dir ?: CALLOUT_DEFAULT_DIR, &o->callouts.dir);
         if (r < 0) {
                 ops_free(o);
                 return r;
@@ -51,8 +54,10 @@ int ops_new(sd_event *event, Model *model, Discovery *discovery, Registrar *regi
 Ops *ops_free(Ops *o) {
         if (!o)
                 return NULL;
+        callouts_cancel_all(o);
         mdev_ops_cancel_all(o);
         mdev_queues_done(&o->queues);
+        callouts_done(&o->callouts);
         definitions_done(&o->definitions);
         policy_runner_done(&o->policy);
         sd_event_unref(o->event);
@@ -80,6 +85,22 @@ void ops_start(Ops *o) {
 void ops_tell_definition_object(Ops *o, const Mdev *shadow, bool added) {
         if (o->events && o->events->definition_object)
                 o->events->definition_object(shadow, added, o->userdata);
+}
+
+void ops_forget_definition(Ops *o, Definition *e) {
+        IdxdUuid uuid = e->def->uuid;
+        size_t first;
+
+        /* The UUID's object goes with its last definition, unless it has a device. */
+        if (!model_find_mdev(o->model, &uuid) && definitions_range(o, &uuid, &first) == 1)
+                ops_tell_definition_object(o, &e->shadow, false);
+        ops_tell_definition_changed(o, e->def, "undefined");
+        definitions_forget_one(o, e);
+}
+
+void ops_tell_definition_changed(Ops *o, const IdxdDefinition *def, const char *change) {
+        if (o->events && o->events->definition_changed)
+                o->events->definition_changed(def, change, o->userdata);
 }
 
 void ops_startup_begin(Ops *o) {
@@ -175,7 +196,7 @@ static int domain_mdevs(Ops *o, const char *domain, IdxdUuid **ret, size_t *ret_
         for (size_t i = 0; i < o->model->n_mdevs; i++) {
                 const Mdev *mdev = o->model->mdevs[i];
 
-                if (domain_is(mdev->domain, domain) && !definitions_find(o, &mdev->uuid))
+                if (domain_is(mdev->domain, domain) && !definitions_find_any(o, &mdev->uuid))
                         uuids[n++] = mdev->uuid;
         }
         *ret = TAKE_PTR(uuids);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "callouts.h"
+#include "definition-ops.h"
 #include "definitions.h"
 #include "discovery.h"
 #include "idxdd-config.h"
@@ -25,6 +27,8 @@ typedef struct OpsEvents {
         void (*definition_object)(const Mdev *shadow, bool added, void *userdata);
         /* The startup's autostart and policy creates have all finished (made or failed). */
         void (*startup_done)(void *userdata);
+        /* A definition was defined, modified or undefined (change says which). */
+        void (*definition_changed)(const IdxdDefinition *def, const char *change, void *userdata);
 } OpsEvents;
 
 typedef struct OpsSettings {
@@ -35,6 +39,8 @@ typedef struct OpsSettings {
         const char *policy_dir;
         uint64_t create_timeout_usec;
         unsigned creates_in_flight;     /* per parent and type */
+        const char *callout_dir;        /* NULL: CALLOUT_DEFAULT_DIR; "": none */
+        uint64_t callout_timeout_usec;  /* 0: CALLOUT_DEFAULT_TIMEOUT_USEC */
         unsigned ims_reserve;
         IdxdOnUndefined on_domain_undefined;
 } OpsSettings;
@@ -46,6 +52,7 @@ typedef struct Ops {
         Registrar *registrar;           /* not owned; NULL = libvirt off */
         MdevQueues queues;
         Definitions definitions;
+        Callouts callouts;
         PolicyRunner policy;
         IdxdOnUndefined on_domain_undefined;
         unsigned startup_pending;       /* creates of the initial reconcile and policy still running */
@@ -80,6 +87,10 @@ void ops_domain_undefined(Ops *o, const char *domain);
 
 /* Within the layer: a definition's object comes or goes (OpsEvents.definition_object). */
 void ops_tell_definition_object(Ops *o, const Mdev *shadow, bool added);
+/* Within the layer: a definition changed (OpsEvents.definition_changed); change is "defined", "modified" or "undefined". */
+void ops_tell_definition_changed(Ops *o, const IdxdDefinition *def, const char *change);
+/* Drops a definition whose file is gone: tells the bus, then frees e. */
+void ops_forget_definition(Ops *o, Definition *e);
 
 /* Work READY=1 waits for. */
 void ops_startup_begin(Ops *o);

@@ -58,7 +58,7 @@ static void shortfalls_update(Ops *o, const IdxdShortfalls *s) {
 }
 
 static bool policy_made(const IdxdUuid *uuid, void *userdata) {
-        Definition *e = definitions_find(userdata, uuid);
+        Definition *e = definitions_find_any(userdata, uuid);
 
         return e && e->def->origin == IDXD_ORIGIN_POLICY;
 }
@@ -85,7 +85,7 @@ static void store_missing_definitions(Ops *o, const IdxdPlan *plan) {
                 _cleanup_free_ char *message = NULL;
                 const IdxdPlanEntry *e = &plan->entries[i];
 
-                if (!e->exists || definitions_find(o, &e->uuid))
+                if (!e->exists || definitions_find(o, &e->uuid, e->parent))
                         continue;
                 if (idxd_plan_entry_to_definition(e, &def) < 0)
                         continue;
@@ -106,13 +106,12 @@ static void forget_dropped_definitions(Ops *o, const IdxdPlan *plan) {
                 if (e->def->origin != IDXD_ORIGIN_POLICY || idxd_plan_find(plan, &e->def->uuid) ||
                     model_find_mdev(o->model, &e->def->uuid) || e->creating)
                         continue;
-                if (definitions_unlink(o, &e->def->uuid, &message) < 0) {
+                if (definitions_unlink_one(o, e, &message) < 0) {
                         log_warning("%s", strempty(message));
                         continue;
                 }
                 log_info("Policy: definition %s released", e->def->uuid_string);
-                ops_tell_definition_object(o, &e->shadow, false);
-                definitions_forget(o, &e->shadow.uuid);
+                ops_forget_definition(o, e);
         }
 }
 

@@ -445,14 +445,19 @@ void fake_kernel_free(FakeKernel *fk) {
         g_free(fk);
 }
 
-void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances) {
+/* A parent on bus "platform" (the software DSA) or "pci" (a DSA device, PCI address as its name). */
+static void add_parent(FakeKernel *fk, const char *bus, const char *name, guint instances) {
+        gboolean pci = g_str_equal(bus, "pci");
+        g_autofree char *below_devices = pci ? g_build_filename("pci0000:00", name, NULL) :
+                g_build_filename("platform", name, NULL);
+
         g_mutex_lock(&fk->lock);
         g_assert_false(g_hash_table_contains(fk->parents, name));
 
         FakeParent *p = g_new0(FakeParent, 1);
         p->fk = fk;
         p->name = g_strdup(name);
-        p->syspath = g_build_filename("/sys/devices/platform", name, NULL);
+        p->syspath = g_build_filename("/sys/devices", below_devices, NULL);
         const char *dot = strrchr(name, '.');
         p->index = dot ? (guint) g_ascii_strtoull(dot + 1, NULL, 10) : 0;
         p->ims_size = 4096;
@@ -481,13 +486,16 @@ void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances) {
                 t->create = fifo_new(fk, create_path, FIFO_CREATE, t);
         }
         g_autofree char *driver_link = g_build_filename(dir, "driver", NULL);
-        g_autofree char *driver_target = sys_relative(p->syspath, "bus/platform/drivers/idxd_mdev");
+        g_autofree char *driver_dir = g_strdup_printf("bus/%s/drivers/idxd_mdev", bus);
+        g_autofree char *driver_real = g_build_filename(fk->root, "sys", driver_dir, NULL);
+        g_autofree char *driver_target = sys_relative(p->syspath, driver_dir);
+        make_dir(driver_real);
         make_link(driver_target, driver_link);
         /* The mdev core links each parent it registers into its class. */
         g_autofree char *class_link = class_link_path(fk, name);
         if (!fk->no_mdev_bus_class) {
                 g_autofree char *class_dir = g_path_get_dirname(class_link);
-                g_autofree char *below_sys = g_build_filename("devices/platform", name, NULL);
+                g_autofree char *below_sys = g_build_filename("devices", below_devices, NULL);
                 g_autofree char *target = sys_relative("/sys/class/mdev_bus", below_sys);
                 make_dir(class_dir);
                 make_link(target, class_link);
@@ -495,17 +503,41 @@ void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances) {
 
         g_autofree char *ims_size = g_strdup_printf("%u", p->ims_size);
         g_autofree char *ims_available = g_strdup_printf("%u", p->ims_available);
-        g_autofree char *platform_name = g_build_filename("platform", name, NULL);
         g_hash_table_insert(fk->parents, p->name, p);
-        g_autofree char *added = umockdev_testbed_add_device(fk->testbed, "platform", platform_name, NULL,
-                                                              "ims_size", ims_size,
-                                                              "ims_available", ims_available,
-                                                              "numa_node", "0", NULL,
-                                                              "DRIVER", "idxd_mdev",
-                                                              "MODALIAS", "platform:idxd_sim", NULL);
+        g_autofree char *added = pci ?
+                /* What libvirt's node-device driver reads of a PCI device: class, IDs, NUMA node. */
+                umockdev_testbed_add_device(fk->testbed, "pci", below_devices, NULL,
+                                            "vendor", "0x8086", "device", "0x0b25", "class", "0x088000",
+                                            "subsystem_vendor", "0x8086", "subsystem_device", "0x0000",
+                                            "ims_size", ims_size, "ims_available", ims_available,
+                                            "numa_node", "0", NULL,
+                                            "DRIVER", "idxd_mdev", "PCI_CLASS", "88000", "PCI_ID", "8086:0B25",
+                                            "PCI_SUBSYS_ID", "8086:0000", "PCI_SLOT_NAME", name,
+                                            "MODALIAS", "pci:v00008086d00000B25sv00008086sd00000000bc08sc80i00",
+                                            NULL) :
+                umockdev_testbed_add_device(fk->testbed, "platform", below_devices, NULL,
+                                            "ims_size", ims_size,
+                                            "ims_available", ims_available,
+                                            "numa_node", "0", NULL,
+                                            "DRIVER", "idxd_mdev",
+                                            "MODALIAS", "platform:idxd_sim", NULL);
         if (!added)
                 g_error("fake kernel: umockdev could not add parent %s", name);
+        if (pci) {
+                /* The start of a type-0 config space: vendor 8086, device 0b25 (DSA), class 088000. */
+                static const guint8 config[64] = { 0x86, 0x80, 0x25, 0x0b, [0x09] = 0x00, 0x80, 0x08 };
+
+                umockdev_testbed_set_attribute_binary(fk->testbed, added, "config", (guint8 *) config, sizeof(config));
+        }
         g_mutex_unlock(&fk->lock);
+}
+
+void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances) {
+        add_parent(fk, "platform", name, instances);
+}
+
+void fake_kernel_add_pci_parent(FakeKernel *fk, const char *address, guint instances) {
+        add_parent(fk, "pci", address, instances);
 }
 
 void fake_kernel_remove_parent(FakeKernel *fk, const char *name) {

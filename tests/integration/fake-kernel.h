@@ -23,6 +23,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FakeKernel, fake_kernel_free)
  * types, each with `instances` available; sends its add uevent. */
 void fake_kernel_add_parent(FakeKernel *fk, const char *name, guint instances);
 
+/* The same as a PCI device (a DSA's address, e.g. "0000:6a:01.0") under /sys/devices/pci0000:00. */
+void fake_kernel_add_pci_parent(FakeKernel *fk, const char *address, guint instances);
+
 /* Whether parents added from now on get a /sys/class/mdev_bus link (default TRUE), as the mdev core makes. */
 void fake_kernel_set_mdev_bus_class(FakeKernel *fk, gboolean on);
 

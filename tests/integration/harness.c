@@ -75,6 +75,9 @@ static char **plain_environ(Harness *h) {
         env = g_environ_unsetenv(env, "NOTIFY_SOCKET");
         if (h->bus_address)
                 env = g_environ_setenv(env, "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
+        /* idxdctl tells libvirt of definition changes in mdevctl's directory: the scratch one, never the host's. */
+        g_autofree char *mdevctl_dir = g_build_filename(h->dir, "mdevctl-stamp", NULL);
+        env = g_environ_setenv(env, "IDXDCTL_MDEVCTL_DIR", mdevctl_dir, TRUE);
         return env;
 }
 
@@ -300,6 +303,8 @@ static gboolean args_have_flag(const char *const *args, const char *flag) {
  * extra_args win.
  */
 static void add_isolation_args(Harness *h, const char *daemon, const char *const *extra_args, GPtrArray *argv) {
+        /* Callout scripts a test writes go to <scratch>/callouts (none of the host's run). */
+        g_autofree char *callouts = g_build_filename(h->dir, "callouts", NULL);
         const struct {
                 const char *flag;
                 const char *value;
@@ -308,6 +313,7 @@ static void add_isolation_args(Harness *h, const char *daemon, const char *const
                 { "--policy-dir=", h->policy_dir },
                 { "--config-dir=", h->config_dir },
                 { "--libvirt-uri=", h->libvirt_uri },
+                { "--callout-dir=", callouts },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(flags); i++)
@@ -513,6 +519,11 @@ CtlResult *harness_ctl(Harness *h, ...) {
         g_ptr_array_add(args, NULL);
 
         g_autoptr(GPtrArray) argv = ctl_argv(NULL, (const char *const *) args->pdata);
+        return run_sync(h, argv);
+}
+
+CtlResult *harness_run(Harness *h, const char *const *argv_in) {
+        g_autoptr(GPtrArray) argv = ctl_argv(NULL, argv_in);
         return run_sync(h, argv);
 }
 

@@ -68,6 +68,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CtlResult, ctl_result_free)
 
 /* Runs idxdctl with the NULL-terminated arguments, as root. */
 CtlResult *harness_ctl(Harness *h, ...) G_GNUC_NULL_TERMINATED;
+/* Runs a command line as root, as harness_ctl() runs idxdctl ("idxdctl" as argv[0] means the built CLI). */
+CtlResult *harness_run(Harness *h, const char *const *argv);
 /* Runs a command line through setpriv as `user`/`group` with `groups` as the
  * supplementary groups ("" = none); argv[0] "idxdctl" means the built CLI. */
 CtlResult *harness_run_as(Harness *h, const char *user, const char *group, const char *groups,

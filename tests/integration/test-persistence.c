@@ -703,11 +703,12 @@ static void test_cli_import_mdevctl(void) {
         g_autofree char *root = g_build_filename(h->dir, "mdevctl.d", NULL);
 
         g_autoptr(CtlResult) r = harness_ctl(h, "import", "--mdevctl", root, NULL);
-        /* The bad file is named and skipped; the others are imported. */
+        /* The bad file is named and skipped; the others are defined, nothing is created. */
         assert_ctl_exit(r, 1);
         g_assert_true(strstr(r->err, MDEVCTL_BAD) != NULL);
         g_assert_true(strstr(r->out, MDEVCTL_AUTO " imported") != NULL);
         g_assert_true(strstr(r->out, MDEVCTL_MANUAL " imported") != NULL);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 0);
 
         g_autoptr(GHashTable) t = list_mdevs(h);
         MdevRow *a = g_hash_table_lookup(t, MDEVCTL_AUTO);
@@ -716,22 +717,25 @@ static void test_cli_import_mdevctl(void) {
         g_assert_nonnull(m);
         g_assert_true(a->persistent && a->autostart);
         g_assert_true(m->persistent && !m->autostart);
-        g_assert_cmpstr(a->state, ==, "active");
+        g_assert_cmpstr(a->state, ==, "defined");
         g_assert_false(g_hash_table_contains(t, MDEVCTL_BAD));
         g_autofree char *def = definition_path(h, MDEVCTL_AUTO);
         g_autofree char *text = NULL;
         g_assert_true(g_file_get_contents(def, &text, NULL, NULL));
         g_assert_true(strstr(text, "wq7.3") != NULL);
 
-        /* The attribute was written to the new mdev. */
+        /* Started from its definition, the attribute is written to the new mdev. */
+        g_autoptr(CtlResult) start = harness_ctl(h, "start", MDEVCTL_AUTO, NULL);
+        assert_ctl_exit(start, 0);
         g_autofree char *attr = NULL;
         g_assert_true(g_file_get_contents("/sys/bus/mdev/devices/" MDEVCTL_AUTO "/wq", &attr, NULL, NULL));
         g_assert_cmpstr(g_strstrip(attr), ==, "wq7.3");
 
-        /* Again: idempotent. */
+        /* Again: idempotent (the same definitions), the bad file still named. */
         g_autoptr(CtlResult) again = harness_ctl(h, "import", "--mdevctl", root, NULL);
         assert_ctl_exit(again, 1);
-        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 2);
+        g_assert_true(strstr(again->out, MDEVCTL_AUTO " imported") != NULL);
+        g_assert_cmpuint(fake_kernel_count_sysfs_mdevs(h->kernel), ==, 1);
 }
 
 /* ---- ListMdevsByFileDescriptor ---------------------------------------- */
@@ -746,6 +750,24 @@ static char *variant_as_text(GVariant *v) {
                 return g_strdup_printf("%" G_GUINT32_FORMAT, g_variant_get_uint32(v));
         if (g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
                 return g_strdup_printf("%" G_GINT32_FORMAT, g_variant_get_int32(v));
+        if (g_variant_is_of_type(v, G_VARIANT_TYPE("a(ss)"))) {
+                /* The attributes column: mdevctl's JSON, [{"name":"value"},...]. */
+                json_object *a = json_object_new_array();
+                GVariantIter it;
+                const char *name, *value;
+
+                g_variant_iter_init(&it, v);
+                while (g_variant_iter_next(&it, "(&s&s)", &name, &value)) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, name, json_object_new_string(value));
+                        json_object_array_add(a, o);
+                }
+                char *text = g_strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN |
+                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(a);
+                return text;
+        }
         g_error("ListMdevs sent a value of type %s", g_variant_get_type_string(v));
 }
 
@@ -873,8 +895,12 @@ static void test_list_by_fd(void) {
         g_autoptr(CtlResult) again = harness_ctl(h, "create", "--parent", "idxd_sim.0", "--type", "dsa-1dwq-v1",
                                                  "--domain", "vm\\one", NULL);
         assert_ctl_exit(again, 0);
+        /* Attributes, a name twice, a tab and a backslash in values: the memfd's JSON column. */
+        g_autoptr(CtlResult) with_attrs = harness_ctl(h, "define", "--parent", "idxd_sim.9", "--type", "t",
+                                                      "--attr", "a=x\ty", "--attr", "a=back\\slash", NULL);
+        assert_ctl_exit(with_attrs, 0);
 
-        g_assert_cmpuint(assert_same_lists(h, filter_new(NULL, NULL)), ==, 4);
+        g_assert_cmpuint(assert_same_lists(h, filter_new(NULL, NULL)), ==, 5);
         g_assert_cmpuint(assert_same_lists(h, filter_new("parent", "idxd_sim.1")), ==, 1);
         g_assert_cmpuint(assert_same_lists(h, filter_new("domain", "vm\\one")), ==, 2);
         g_assert_cmpuint(assert_same_lists(h, filter_new("domain", "nosuchvm")), ==, 0);

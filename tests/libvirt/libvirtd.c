@@ -4,11 +4,14 @@
 #include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,10 +42,63 @@ static int write_file(const Libvirtd *d, const char *path, const char *text) {
         return 0;
 }
 
-static int add_env(Libvirtd *d, size_t i, const char *name, const char *value) {
-        if (asprintf(&d->envp[i], "%s=%s", name, value) < 0)
+int libvirtd_set_env(Libvirtd *d, const char *name, const char *value) {
+        size_t n = strlen(name), i;
+        char *entry, **envp;
+
+        if (asprintf(&entry, "%s=%s", name, value) < 0)
                 return -ENOMEM;
+        for (i = 0; i < d->n_env; i++)
+                if (strncmp(d->envp[i], name, n) == 0 && d->envp[i][n] == '=') {
+                        free(d->envp[i]);
+                        d->envp[i] = entry;
+                        return 0;
+                }
+        envp = realloc(d->envp, (d->n_env + 2) * sizeof(char *));
+        if (!envp) {
+                free(entry);
+                return -ENOMEM;
+        }
+        d->envp = envp;
+        d->envp[d->n_env++] = entry;
+        d->envp[d->n_env] = NULL;
         return 0;
+}
+
+static bool mount_namespace_works(void) {
+        int status;
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return false;
+        if (pid == 0)
+                _exit(unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : 1);
+        return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int libvirtd_set_mdevctl_dir(Libvirtd *d, const char *dir) {
+        static const char *const overlay_dirs[] = { "etc-upper", "etc-upper/mdevctl.d", "etc-work" };
+        char path[512];
+
+        if (!mount_namespace_works())
+                return -EOPNOTSUPP;
+        /* Without the host's /etc/mdevctl.d, an overlay of /etc has one to mount over. */
+        for (size_t i = 0; access("/etc/mdevctl.d", F_OK) < 0 && i < 3; i++) {
+                snprintf(path, sizeof(path), "%s/%s", d->dir, overlay_dirs[i]);
+                if (mkdir(path, 0755) < 0)
+                        return -errno;
+        }
+        d->mdevctl_dir = strdup(dir);
+        return d->mdevctl_dir ? 0 : -ENOMEM;
+}
+
+/* In the child, before it drops privileges: /etc/mdevctl.d is d->mdevctl_dir. Async-signal-safe. */
+static int private_mdevctl_dir(const Libvirtd *d, const char *overlay_options) {
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -1;
+        if (overlay_options && mount("overlay", "/etc", "overlay", 0, overlay_options) < 0)
+                return -1;
+        return mount(d->mdevctl_dir, "/etc/mdevctl.d", NULL, MS_BIND, NULL);
 }
 
 int libvirtd_setup(Libvirtd *d) {
@@ -89,22 +145,19 @@ int libvirtd_setup(Libvirtd *d) {
             asprintf(&d->log, "%s/libvirtd.log", d->dir) < 0)
                 return -ENOMEM;
 
-        d->envp = calloc(8, sizeof(char *));
-        if (!d->envp)
-                return -ENOMEM;
         snprintf(path, sizeof(path), "%s/home", d->dir);
-        r = add_env(d, 0, "HOME", path);
+        r = libvirtd_set_env(d, "HOME", path);
         snprintf(path, sizeof(path), "%s/run", d->dir);
         if (r >= 0)
-                r = add_env(d, 1, "XDG_RUNTIME_DIR", path);
+                r = libvirtd_set_env(d, "XDG_RUNTIME_DIR", path);
         snprintf(path, sizeof(path), "%s/config", d->dir);
         if (r >= 0)
-                r = add_env(d, 2, "XDG_CONFIG_HOME", path);
+                r = libvirtd_set_env(d, "XDG_CONFIG_HOME", path);
         snprintf(path, sizeof(path), "%s/cache", d->dir);
         if (r >= 0)
-                r = add_env(d, 3, "XDG_CACHE_HOME", path);
+                r = libvirtd_set_env(d, "XDG_CACHE_HOME", path);
         if (r >= 0)
-                r = add_env(d, 4, "PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+                r = libvirtd_set_env(d, "PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
         return r;
 }
 
@@ -119,21 +172,29 @@ static void silent(void *userdata, virErrorPtr error) {
 }
 
 int libvirtd_start(Libvirtd *d) {
-        char config[256];
+        char config[256], overlay[1024];
         const char *binary = getenv("IDXD_TEST_LIBVIRTD") ?: "/usr/sbin/libvirtd";
+        bool use_overlay = d->mdevctl_dir && access("/etc/mdevctl.d", F_OK) < 0;
         uint64_t deadline;
         pid_t parent = getpid();
-        int logfd;
+        int logfd, devnull;
 
         snprintf(config, sizeof(config), "%s/config/libvirt/libvirtd.conf", d->dir);
+        snprintf(overlay, sizeof(overlay), "lowerdir=/etc,upperdir=%s/etc-upper,workdir=%s/etc-work", d->dir, d->dir);
         logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (logfd < 0)
                 return -errno;
+        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull < 0) {
+                close(logfd);
+                return -errno;
+        }
 
         d->pid = fork();
         if (d->pid < 0) {
                 d->pid = 0;
                 close(logfd);
+                close(devnull);
                 return -errno;
         }
         if (d->pid == 0) {
@@ -147,6 +208,15 @@ int libvirtd_start(Libvirtd *d) {
                 (void) dup2(logfd, STDERR_FILENO);
                 if (chdir(d->dir) < 0)
                         _exit(127);
+                if (d->mdevctl_dir && private_mdevctl_dir(d, use_overlay ? overlay : NULL) < 0)
+                        _exit(126);
+                /*
+                 * In a umockdev testbed a uevent socket is named after its fd
+                 * (event<fd>): libvirtd's must not take the name of idxdd's.
+                 */
+                for (int fd = 3; fd <= d->taken_fds; fd++)
+                        if (fcntl(fd, F_GETFD) < 0 && fd != logfd)
+                                (void) dup2(devnull, fd);
                 if (d->drop_privileges &&
                     (setgroups(0, NULL) < 0 || setgid(d->gid) < 0 || setuid(d->uid) < 0))
                         _exit(127);
@@ -158,6 +228,7 @@ int libvirtd_start(Libvirtd *d) {
                 _exit(127);
         }
         close(logfd);
+        close(devnull);
 
         /* Ready when a client gets through; the qemu driver probes qemu first. */
         deadline = now_msec() + START_TIMEOUT_MSEC;
@@ -214,6 +285,7 @@ void libvirtd_cleanup(Libvirtd *d) {
                 for (size_t i = 0; d->envp[i]; i++)
                         free(d->envp[i]);
         free(d->envp);
+        free(d->mdevctl_dir);
         free(d->uri);
         free(d->log);
         *d = (Libvirtd) {};

@@ -19,10 +19,22 @@ typedef struct Libvirtd {
         uid_t uid;
         gid_t gid;
         char **envp;
+        size_t n_env;
+        char *mdevctl_dir;      /* NULL, or /etc/mdevctl.d for libvirtd: a private mount namespace */
+        int taken_fds;          /* fds 3 to this are held on /dev/null in libvirtd (0: none) */
 } Libvirtd;
 
 /* Makes the directories and configuration. */
 int libvirtd_setup(Libvirtd *d);
+/* Sets (or replaces) one variable of libvirtd's environment; before libvirtd_start(). */
+int libvirtd_set_env(Libvirtd *d, const char *name, const char *value);
+/*
+ * libvirtd sees dir as /etc/mdevctl.d, in a mount namespace of its own (a
+ * bind mount, over an overlay of /etc when the host has no such directory):
+ * its node-device driver watches that directory, nothing of the host's is
+ * touched. -EOPNOTSUPP when mount namespaces cannot be made here.
+ */
+int libvirtd_set_mdevctl_dir(Libvirtd *d, const char *dir);
 /* Starts libvirtd and waits until it answers (bounded). */
 int libvirtd_start(Libvirtd *d);
 /* SIGTERM, then SIGKILL after a while; waits for the process. */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "tmpdir.h"
 
 #define UUID_A "c010257f-57d9-5628-8a3f-3451dea404ed"
 #define UUID_B "00000000-0000-4000-8000-00000000000b"
@@ -41,23 +42,6 @@ static IdxdDefinition *make_definition(const char *uuid, const char *domain) {
 
 static int strcmp_ptr(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static char *make_dir(void) {
-        char *dir = strdup("/tmp/test-store-XXXXXX");
-
-        assert_non_null(dir);
-        assert_non_null(mkdtemp(dir));
-        return dir;
-}
-
-static void remove_dir(char *dir) {
-        char *cmd = NULL;
-
-        assert_true(asprintf(&cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir) > 0);
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
-        free(dir);
 }
 
 static void write_text(const char *dir, const char *name, const char *text) {
@@ -136,12 +120,86 @@ static void test_json_errors(void **state) {
         expect_definition_error("{\"version\": 2}", "d.json:1:13: \"version\" must be between 1 and 1, not 2");
         expect_definition_error("{\"uuid\": \"" UUID_A "\", \"parent\": \"p\", \"type\": \"t\", \"attrs\": [{\"a\": 1}]}",
                                 "d.json:1:94: \"a\" must be a string, not an integer");
-        expect_definition_error("{\"uuid\": \"" UUID_A "\", \"parent\": \"p\", \"type\": \"t\", \"attrs\": [{\"a\": \"1\"}, {\"a\": \"2\"}]}",
-                                "d.json:1:101: duplicate attribute \"a\"");
+}
+
+/* vfio-ap's attributes are commands: one name, written several times, in order. */
+static void test_repeated_attrs(void **state) {
+        static const char text[] = "{\"uuid\": \"" UUID_A "\", \"parent\": \"matrix\", \"type\": \"vfio_ap-passthrough\", "
+                "\"attrs\": [{\"assign_adapter\": \"5\"}, {\"assign_adapter\": \"6\"}, {\"assign_domain\": \"0xab\"}]}";
+        IdxdDefinition *d = NULL, *copy = NULL;
+        char *error = NULL;
+
+        assert_int_equal(idxd_definition_from_json("d.json", text, strlen(text), &d, &error), 0);
+        assert_int_equal(d->n_attrs, 3);
+        assert_string_equal(d->attrs[0].name, "assign_adapter");
+        assert_string_equal(d->attrs[0].value, "5");
+        assert_string_equal(d->attrs[1].name, "assign_adapter");
+        assert_string_equal(d->attrs[1].value, "6");
+
+        /* insert and remove by position, as `mdevctl modify --addattr/--delattr --index` */
+        assert_int_equal(idxd_definition_insert_attr(d, 1, "assign_control_domain", "0xab"), 0);
+        assert_string_equal(d->attrs[1].name, "assign_control_domain");
+        assert_string_equal(d->attrs[2].value, "6");
+        assert_int_equal(idxd_definition_insert_attr(d, 5, "x", "1"), -ERANGE);
+        assert_int_equal(idxd_definition_insert_attr(d, 4, "last", "1"), 0);
+        assert_string_equal(d->attrs[4].name, "last");
+        assert_int_equal(idxd_definition_remove_attr(d, 0), 0);
+        assert_string_equal(d->attrs[0].name, "assign_control_domain");
+        assert_int_equal(idxd_definition_remove_attr(d, 4), -ERANGE);
+        assert_int_equal(d->n_attrs, 4);
+
+        assert_int_equal(idxd_definition_copy(d, &copy), 0);
+        assert_true(idxd_definition_equal(d, copy));
+        assert_int_equal(idxd_definition_remove_attr(copy, 3), 0);
+        assert_false(idxd_definition_equal(d, copy));
+        idxd_definition_free(d);
+        idxd_definition_free(copy);
+}
+
+/* One UUID under two parents, as mdevctl allows: "<uuid>.json" and "<uuid>@<parent>.json". */
+static void test_two_parents(void **state) {
+        char *dir = tmp_dir_new("test-store"), *path = NULL;
+        IdxdDefinition *a = make_definition(UUID_A, NULL), *b = make_definition(UUID_A, NULL);
+        IdxdStoreLoad l = {};
+        char *name = NULL;
+
+        free(b->parent);
+        b->parent = strdup("0000:6a:01.0");
+        b->parent_in_file_name = true;
+        assert_int_equal(idxd_store_file_name(b, &name), 0);
+        assert_string_equal(name, UUID_A "@0000:6a:01.0.json");
+        free(name);
+        assert_int_equal(idxd_store_save(dir, a), 0);
+        assert_int_equal(idxd_store_save(dir, b), 0);
+        /* a second file for the same UUID and parent is reported, the plain one kept */
+        write_text(dir, UUID_A "@idxd_sim.0.json", "{\"uuid\": \"" UUID_A "\", \"parent\": \"idxd_sim.0\", \"type\": \"t\"}");
+        /* the parent in the name and in the file must agree */
+        write_text(dir, UUID_B "@p1.json", "{\"uuid\": \"" UUID_B "\", \"parent\": \"p2\", \"type\": \"t\"}");
+
+        assert_int_equal(idxd_store_load(dir, &l), 0);
+        assert_int_equal(l.n_definitions, 2);
+        assert_string_equal(l.definitions[0]->parent, "0000:6a:01.0");
+        assert_true(l.definitions[0]->parent_in_file_name);
+        assert_string_equal(l.definitions[1]->parent, "idxd_sim.0");
+        assert_false(l.definitions[1]->parent_in_file_name);
+        assert_string_equal(l.definitions[1]->type, "idxd_mdev-dsa-1swq-v1");
+        assert_int_equal(l.n_errors, 2);
+        qsort(l.errors, l.n_errors, sizeof(char *), strcmp_ptr);
+        assert_non_null(strstr(l.errors[0], UUID_B "@p1.json: \"parent\" does not match the file name"));
+        assert_non_null(strstr(l.errors[1], UUID_A "@idxd_sim.0.json: a second file for this UUID and parent, ignored"));
+        idxd_store_load_done(&l);
+
+        assert_int_equal(idxd_store_remove(dir, b), 0);
+        assert_true(asprintf(&path, "%s/mdevs/" UUID_A ".json", dir) > 0);
+        assert_int_equal(access(path, F_OK), 0);
+        free(path);
+        idxd_definition_free(a);
+        idxd_definition_free(b);
+        tmp_dir_remove(dir);
 }
 
 static void test_save_load(void **state) {
-        char *dir = make_dir(), *mdevs = NULL, *path = NULL;
+        char *dir = tmp_dir_new("test-store"), *mdevs = NULL, *path = NULL;
         IdxdDefinition *a = make_definition(UUID_A, "vm1"), *b = make_definition(UUID_B, NULL);
         IdxdStoreLoad l = {};
         struct stat st;
@@ -173,19 +231,19 @@ static void test_save_load(void **state) {
         assert_string_equal(l.definitions[1]->domain, "vm9");
         idxd_store_load_done(&l);
 
-        assert_int_equal(idxd_store_remove(dir, &b->uuid), 0);
-        assert_int_equal(idxd_store_remove(dir, &b->uuid), -ENOENT);
+        assert_int_equal(idxd_store_remove(dir, b), 0);
+        assert_int_equal(idxd_store_remove(dir, b), -ENOENT);
         assert_int_equal(count_files(mdevs), 1);
 
         free(mdevs);
         free(path);
         idxd_definition_free(a);
         idxd_definition_free(b);
-        remove_dir(dir);
+        tmp_dir_remove(dir);
 }
 
 static void test_corrupt_files(void **state) {
-        char *dir = make_dir(), *expected = NULL;
+        char *dir = tmp_dir_new("test-store"), *expected = NULL;
         IdxdDefinition *a = make_definition(UUID_A, "vm1");
         IdxdStoreLoad l = {};
 
@@ -208,7 +266,7 @@ static void test_corrupt_files(void **state) {
         assert_true(asprintf(&expected, "%s/mdevs/00000000-0000-4000-8000-00000000000c.json: \"uuid\" does not match the file name", dir) > 0);
         assert_string_equal(l.errors[2], expected);
         free(expected);
-        assert_true(asprintf(&expected, "%s/mdevs/00000000-0000-4000-8000-00000000000D.json: not a definition file name (<uuid>.json), ignored", dir) > 0);
+        assert_true(asprintf(&expected, "%s/mdevs/00000000-0000-4000-8000-00000000000D.json: not a definition file name (<uuid>.json or <uuid>@<parent>.json), ignored", dir) > 0);
         assert_string_equal(l.errors[0], expected);
         free(expected);
         idxd_store_load_done(&l);
@@ -219,7 +277,7 @@ static void test_corrupt_files(void **state) {
         free(expected);
 
         idxd_definition_free(a);
-        remove_dir(dir);
+        tmp_dir_remove(dir);
 }
 
 /* Runs fn in a child (a private mount namespace, maybe another user) and returns the errno it reports. */
@@ -274,7 +332,7 @@ static int save_on_full_mount(const char *dir) {
 }
 
 static void test_write_errors(void **state) {
-        char *dir = make_dir(), *mdevs = NULL;
+        char *dir = tmp_dir_new("test-store"), *mdevs = NULL;
         int r;
 
         assert_true(asprintf(&mdevs, "%s/mdevs", dir) > 0);
@@ -293,7 +351,7 @@ static void test_write_errors(void **state) {
                 assert_int_equal(in_child(save_on_full_mount, dir), ENOSPC);
         }
         free(mdevs);
-        remove_dir(dir);
+        tmp_dir_remove(dir);
 }
 
 static void test_read_file(void **state) {
@@ -339,7 +397,7 @@ static void assert_read_refused(const char *path, int r, const char *what) {
 
 /* FIFO, link, foreign owner, writable mode: refused at once, naming the file (issue 14). */
 static void test_read_file_refusals(void **state) {
-        char *dir = make_dir(), *mdevs = NULL;
+        char *dir = tmp_dir_new("test-store"), *mdevs = NULL;
         char *fifo = path_in(dir, "fifo.json"), *link = path_in(dir, "link.json"), *good = path_in(dir, "good.json");
         char *world = path_in(dir, "world.json"), *group = path_in(dir, "group.json"), *foreign = path_in(dir, "foreign.json");
         char *text = NULL;
@@ -375,12 +433,12 @@ static void test_read_file_refusals(void **state) {
         free(group);
         free(foreign);
         free(mdevs);
-        remove_dir(dir);
+        tmp_dir_remove(dir);
 }
 
 /* A definition file that is a FIFO is skipped with its reason; the others load. */
 static void test_load_skips_fifo(void **state) {
-        char *dir = make_dir(), *mdevs = NULL, *fifo = NULL;
+        char *dir = tmp_dir_new("test-store"), *mdevs = NULL, *fifo = NULL;
         IdxdDefinition *a = make_definition(UUID_A, "vm1");
         IdxdStoreLoad l = {};
 
@@ -397,7 +455,7 @@ static void test_load_skips_fifo(void **state) {
         idxd_definition_free(a);
         free(fifo);
         free(mdevs);
-        remove_dir(dir);
+        tmp_dir_remove(dir);
 }
 
 /* "\u0000" would cut every C string short: refused with its position. */
@@ -434,6 +492,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_json_round_trip),
                 cmocka_unit_test(test_json_errors),
+                cmocka_unit_test(test_repeated_attrs),
+                cmocka_unit_test(test_two_parents),
                 cmocka_unit_test(test_save_load),
                 cmocka_unit_test(test_corrupt_files),
                 cmocka_unit_test(test_write_errors),

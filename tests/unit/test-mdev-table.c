@@ -197,6 +197,7 @@ static char *json_c_list(const MdevRecord *m, size_t n) {
                 json_object_object_add(o, "ims_vectors", m[i].has_ims_vectors ? json_object_new_int64(m[i].ims_vectors) : NULL);
                 STR("wq", m[i].wq);
                 STR("reason", m[i].reason);
+                json_object_object_add(o, "attrs", m[i].attrs ? json_tokener_parse(m[i].attrs) : json_object_new_array());
                 STR("path", m[i].path);
 #undef STR
                 json_object_array_add(array, o);
@@ -226,7 +227,8 @@ static void test_json_as_json_c(void **state) {
                 { .uuid = "c010257f-57d9-5628-8a3f-3451dea404ed", .path = "/org/idxd/Manager1/mdev/c010257f_2d57d9",
                   .parent = "idxd_sim.0", .type = "idxd_mdev-dsa-1swq-v1", .state = "active", .domain = "vm1",
                   .registration = "registered", .wq = "wq0.1", .persistent = true, .has_ims_vectors = true,
-                  .ims_vectors = 4294967295u },
+                  .ims_vectors = 4294967295u,
+                  .attrs = "[{\"assign_adapter\":\"5\"},{\"assign_adapter\":\"6\"},{\"x/\\\"y\":\"\\n\"}]" },
                 { .uuid = "00000000-0000-4000-8000-000000000000", .state = "failed", .autostart = true,
                   .reason = "No capacity: \"quoted\" back\\slash /slash\ttab\nnewline\x01\x1f\x7f \xc3\xa9 \b\f\r",
                   .domain = "" },
