@@ -188,6 +188,17 @@ check "the definitions without autostart are listed as defined, not made" \
 check "they were there when libvirtd.service started" existed_at libvirtd $(cat "$state/boot1.autostart")
 echo "# boot 2 has: $(mdev_list -s | tr '\n' ' ')"
 
+# mdevctl's users over idxdd (package idxdd-mdevctl): mdevctl itself, and
+# libvirt's node-device driver, which runs it for the definitions.
+# shellcheck disable=SC2046 # a list of UUIDs
+check "mdevctl list --defined (idxdd-mdevctl) shows every stored definition" bash -c \
+	'out=$(mdevctl list --defined); echo "$out"; for u; do grep -q "^$u " <<<"$out" || exit 1; done' \
+	sh $(sed 's/\.json$//; s/@.*//' "$state/boot1.definitions")
+# shellcheck disable=SC2046 # a list of UUIDs
+check "virsh nodedev-list --cap mdev --inactive: libvirt sees the defined mdevs through mdevctl" bash -c \
+	'out=$(virsh -c qemu:///system nodedev-list --cap mdev --inactive 2>&1); echo "$out";
+	 for u; do grep -q "mdev_${u//-/_}" <<<"$out" || exit 1; done' sh $(cat "$state/boot1.defined")
+
 # Bad input: the group is gone. idxdd still starts; only root may change.
 groupdel idxd
 check "without the idxd group idxdd restarts and says so in the journal" bash -c \
@@ -198,14 +209,15 @@ check "systemd-sysusers makes the group again" sh -c 'systemd-sysusers && getent
 
 # -- purge -----------------------------------------------------------------------------
 mdevs_before=$(ls /sys/bus/mdev/devices | sort)
-check "apt-get purge idxdd idxdd-libvirt idxdctl idxd-mdev-dkms" \
-	env DEBIAN_FRONTEND=noninteractive apt-get purge -y idxdd idxdd-libvirt idxdctl idxd-mdev-dkms
+check "apt-get purge idxdd idxdd-libvirt idxdd-mdevctl idxdctl idxd-mdev-dkms" \
+	env DEBIAN_FRONTEND=noninteractive apt-get purge -y idxdd idxdd-libvirt idxdd-mdevctl idxdctl idxd-mdev-dkms
 left=
 for path in /lib/systemd/system/idxdd.service /etc/systemd/system/multi-user.target.wants/idxdd.service \
 	/lib/udev/rules.d/70-idxdd.rules /usr/share/dbus-1/system.d/org.idxd.Manager1.conf \
 	/usr/share/dbus-1/system-services/org.idxd.Manager1.service /usr/lib/sysusers.d/idxdd.conf \
 	/usr/lib/tmpfiles.d/idxdd.conf /usr/sbin/idxdd /usr/bin/idxdctl \
 	/usr/share/bash-completion/completions/idxdctl /var/lib/idxdd /etc/idxdd /var/lib/dkms/idxd-mdev \
+	/usr/bin/mdevctl /usr/bin/lsmdev /etc/mdevctl.d /usr/share/polkit-1/actions/org.idxd.manager1.policy \
 	/usr/src/idxd-mdev-* /usr/lib/*/idxdd $(find /lib/modules -name 'idxd_mdev.ko*'); do
 	[ -e "$path" ] && left+=" $path"
 done

@@ -25,9 +25,9 @@ module_built_for() {
 
 # -- the operator's install ----------------------------------------------------
 if out=$(apt-get install -y --no-install-recommends /tmp/idxdd-debs/*.deb 2>&1); then
-	ok "apt-get install ./idxdd_*.deb ./idxdd-libvirt_*.deb ./idxdctl_*.deb ./idxd-mdev-dkms_*.deb"
+	ok "apt-get install ./idxdd_*.deb ./idxdd-libvirt_*.deb ./idxdd-mdevctl_*.deb ./idxdctl_*.deb ./idxd-mdev-dkms_*.deb"
 else
-	not_ok "apt-get install ./idxdd_*.deb ./idxdd-libvirt_*.deb ./idxdctl_*.deb ./idxd-mdev-dkms_*.deb" "$out"
+	not_ok "apt-get install ./idxdd_*.deb ./idxdd-libvirt_*.deb ./idxdd-mdevctl_*.deb ./idxdctl_*.deb ./idxd-mdev-dkms_*.deb" "$out"
 fi
 echo "$out" >>"$log"
 echo "$out" | grep -iE 'dkms|module|kernel|building|skipped|headers' | sed 's/^/# install: /'
