@@ -202,7 +202,7 @@ check "virsh nodedev-list --cap mdev --inactive: libvirt sees the defined mdevs 
 # Bad input: the group is gone. idxdd still starts; only root may change.
 groupdel idxd
 check "without the idxd group idxdd restarts and says so in the journal" bash -c \
-	"systemctl restart idxdd.service && journal_has 'Group idxd not found: only root may change mdevs'"
+	"systemctl restart idxdd.service && journal_has 'Group idxd not found: without polkit only root may change mdevs'"
 check "without the group alice is refused" sh -c \
 	'! runuser -u alice -- idxdctl create --type dsa-1swq-v1'
 check "systemd-sysusers makes the group again" sh -c 'systemd-sysusers && getent group idxd'
