@@ -119,6 +119,7 @@ typedef struct Solve {
         unsigned *new_of_type;          /* new instances planned per parent type */
         uint64_t *ims_used;             /* [parent]: IMS entries new instances take */
         const IdxdSolverMdev **mdevs_by_uuid;
+        const IdxdSolverMdev **defined_by_uuid;
         long *slot_parent;              /* per slot: parent index, -1 unplaced */
         bool *slot_exists;
         size_t *slot_base;              /* [assignment]: its first slot */
@@ -134,6 +135,7 @@ static void solve_done(Solve *s) {
         free(s->new_of_type);
         free(s->ims_used);
         free(s->mdevs_by_uuid);
+        free(s->defined_by_uuid);
         free(s->slot_parent);
         free(s->slot_exists);
         free(s->slot_base);
@@ -145,21 +147,38 @@ static int compare_mdev_ptr(const void *a, const void *b) {
         return idxd_uuid_compare(&x->uuid, &y->uuid);
 }
 
-static const IdxdSolverMdev *find_mdev(const Solve *s, const IdxdUuid *uuid) {
-        size_t lo = 0, hi = s->in->n_mdevs;
+static const IdxdSolverMdev *find_sorted(const IdxdSolverMdev *const *by_uuid, size_t n, const IdxdUuid *uuid) {
+        size_t lo = 0, hi = n;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int c = idxd_uuid_compare(&s->mdevs_by_uuid[mid]->uuid, uuid);
+                int c = idxd_uuid_compare(&by_uuid[mid]->uuid, uuid);
 
                 if (c == 0)
-                        return s->mdevs_by_uuid[mid];
+                        return by_uuid[mid];
                 if (c < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
         return NULL;
+}
+
+static const IdxdSolverMdev *find_mdev(const Solve *s, const IdxdUuid *uuid) {
+        return find_sorted(s->mdevs_by_uuid, s->in->n_mdevs, uuid);
+}
+
+/* Sorted pointers to n mdevs (n + 1 slots), NULL on ENOMEM. */
+static const IdxdSolverMdev **sort_by_uuid(const IdxdSolverMdev *mdevs, size_t n) {
+        const IdxdSolverMdev **by_uuid = calloc(n + 1, sizeof(IdxdSolverMdev *));
+
+        if (!by_uuid)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                by_uuid[i] = &mdevs[i];
+        if (n > 1)
+                qsort(by_uuid, n, sizeof(IdxdSolverMdev *), compare_mdev_ptr);
+        return by_uuid;
 }
 
 static long find_parent(const Solve *s, const char *name) {
@@ -199,22 +218,18 @@ static int solve_init(Solve *s, const IdxdSolverInput *in, const IdxdPolicy *pol
         s->parent_total = calloc(P + 1, sizeof(unsigned));
         s->new_of_type = calloc(n_types + 1, sizeof(unsigned));
         s->ims_used = calloc(P + 1, sizeof(uint64_t));
-        s->mdevs_by_uuid = calloc(in->n_mdevs + 1, sizeof(IdxdSolverMdev *));
+        s->mdevs_by_uuid = sort_by_uuid(in->mdevs, in->n_mdevs);
+        s->defined_by_uuid = sort_by_uuid(in->defined, in->n_defined);
         s->slot_parent = calloc(s->n_slots + 1, sizeof(long));
         s->slot_exists = calloc(s->n_slots + 1, sizeof(bool));
         s->slot_base = calloc(policy->n_assignments + 1, sizeof(size_t));
         if (!s->type_of || !s->pool_on_parent || !s->pool_total || !s->parent_total || !s->new_of_type ||
-            !s->ims_used || !s->mdevs_by_uuid || !s->slot_parent || !s->slot_exists || !s->slot_base)
+            !s->ims_used || !s->mdevs_by_uuid || !s->defined_by_uuid || !s->slot_parent || !s->slot_exists || !s->slot_base)
                 return -ENOMEM;
 
         for (size_t k = 0; k < K; k++)
                 for (size_t j = 0; j < P; j++)
                         s->type_of[k * P + j] = pool_type_on_parent(&policy->pools[k], &in->parents[j]);
-
-        for (size_t i = 0; i < in->n_mdevs; i++)
-                s->mdevs_by_uuid[i] = &in->mdevs[i];
-        if (in->n_mdevs > 1)
-                qsort(s->mdevs_by_uuid, in->n_mdevs, sizeof(IdxdSolverMdev *), compare_mdev_ptr);
 
         for (size_t a = 0, n = 0; a < policy->n_assignments; a++) {
                 s->slot_base[a] = n;
@@ -323,6 +338,28 @@ static bool better(const Solve *s, size_t k, int numa, size_t a, size_t b) {
                 return s->parent_total[a] < s->parent_total[b];
         c = strcmp(pa->name, pb->name);
         return c != 0 ? c < 0 : a < b;
+}
+
+/*
+ * The parent a policy mdev is defined on, while it takes the mdev, else -1:
+ * a definition without a device (its create refused or not yet done) stays
+ * where it is rather than moving with the candidate order.
+ */
+static long defined_parent(const Solve *s, size_t a, unsigned i, size_t k) {
+        const IdxdAssignment *as = &s->policy->assignments[a];
+        const IdxdSolverMdev *d;
+        IdxdUuid uuid;
+        long j, t;
+
+        if (s->in->n_defined == 0 || idxd_policy_uuid(as->domain, as->pool, i, &uuid) < 0)
+                return -1;
+        d = find_sorted(s->defined_by_uuid, s->in->n_defined, &uuid);
+        if (!d || !d->parent || !d->type || (j = find_parent(s, d->parent)) < 0)
+                return -1;
+        t = s->type_of[k * s->n_parents + (size_t) j];
+        if (t < 0 || strcmp(s->in->parents[j].types[t].id, d->type) != 0)
+                return -1;
+        return check_candidate(s, k, (size_t) j) == STAGE_OK ? j : -1;
 }
 
 /* Places one new mdev of pool k; returns the parent or -1 with *ret_reason. */
@@ -439,8 +476,10 @@ static int place_new(Solve *s, IdxdShortfalls *sf) {
 
                         if (s->slot_parent[slot] >= 0)
                                 continue;
+                        j = defined_parent(s, a, i, k);
                         /* Once one slot fails, the state that failed it holds for the rest. */
-                        j = unmet > 0 ? -1 : choose_parent(s, k, numa, &reason);
+                        if (j < 0)
+                                j = unmet > 0 ? -1 : choose_parent(s, k, numa, &reason);
                         if (j < 0) {
                                 unmet++;
                                 continue;

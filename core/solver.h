@@ -43,6 +43,12 @@ typedef struct IdxdSolverInput {
         size_t n_parents;
         const IdxdSolverMdev *mdevs;    /* mdevs that exist now, any origin */
         size_t n_mdevs;
+        /*
+         * Policy mdevs defined and not made (no device now): one that its
+         * definition's parent still takes stays there instead of moving.
+         */
+        const IdxdSolverMdev *defined;
+        size_t n_defined;
         unsigned ims_reserve;           /* the daemon config's default per parent */
 } IdxdSolverInput;
 

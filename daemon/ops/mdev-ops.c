@@ -307,6 +307,34 @@ static void mdev_apply_options(Ops *o, Mdev *mdev, const MdevOp *op) {
                 registrar_register(o->registrar, &mdev->uuid, op->domain, true);
 }
 
+/*
+ * A policy mdev has one definition: made on another parent (the one it was
+ * defined on no longer takes it), its definitions under other parents go,
+ * where no device stands on them. Returns how many went.
+ */
+static unsigned supersede_policy_definitions(Ops *o, const IdxdUuid *uuid, const char *parent) {
+        const Mdev *mdev = model_find_mdev(o->model, uuid);
+        size_t first, n = definitions_range(o, uuid, &first);
+        unsigned gone = 0;
+
+        for (size_t i = first + n; i > first; i--) {
+                Definition *e = o->definitions.items[i - 1];
+                _cleanup_free_ char *message = NULL;
+
+                if (strcmp(e->def->parent, parent) == 0 || e->def->origin != IDXD_ORIGIN_POLICY || e->creating ||
+                    (mdev && mdev->parent && strcmp(mdev->parent, e->def->parent) == 0))
+                        continue;
+                if (definitions_unlink_one(o, e, &message) < 0) {
+                        log_warning("%s", strempty(message));
+                        continue;
+                }
+                log_info("Policy: mdev %s moves from parent %s to %s", e->def->uuid_string, e->def->parent, parent);
+                ops_forget_definition(o, e);
+                gone++;
+        }
+        return gone;
+}
+
 /* A persistent create stores its definition before anything is made; failing that, nothing is. */
 static int create_save_definition(Ops *o, MdevOp *op, const char *parent, const char *type) {
         _cleanup_free_ char *message = NULL;
@@ -351,12 +379,16 @@ static int create_save_definition(Ops *o, MdevOp *op, const char *parent, const 
                 op_finish(o, op, -EIO, "%s", message ? message : "Cannot save the definition");
                 return r;
         }
-        if (r > 0 && !(op->new_definition = strdup(parent))) {
+        if (r == 0)
+                return 0;
+        ops_tell_definition_changed(o, definitions_find(o, &op->uuid, parent)->def, "defined");
+        /* Moved, the definition stays where the plan put it even if this create fails. */
+        if (op->origin == IDXD_ORIGIN_POLICY && supersede_policy_definitions(o, &op->uuid, parent) > 0)
+                return 0;
+        if (!(op->new_definition = strdup(parent))) {
                 op_finish(o, op, -ENOMEM, "Out of memory");
                 return -ENOMEM;
         }
-        if (r > 0)
-                ops_tell_definition_changed(o, definitions_find(o, &op->uuid, parent)->def, "defined");
         return 0;
 }
 

@@ -138,12 +138,31 @@ static void policy_act(Ops *o, const IdxdPlanAction *a, bool startup) {
                     }, policy_op_done, startup ? o : NULL);
 }
 
+/* The policy's definitions without a device, for the solver to keep where they are (n + 1 slots). */
+static IdxdSolverMdev *policy_defined(Ops *o, size_t *ret_n) {
+        IdxdSolverMdev *defined = calloc(o->definitions.n + 1, sizeof(IdxdSolverMdev));
+        size_t n = 0;
+
+        if (!defined)
+                return NULL;
+        for (size_t i = 0; i < o->definitions.n; i++) {
+                const IdxdDefinition *def = o->definitions.items[i]->def;
+
+                if (def->origin != IDXD_ORIGIN_POLICY || model_find_mdev(o->model, &def->uuid))
+                        continue;
+                defined[n++] = (IdxdSolverMdev) { .uuid = def->uuid, .parent = def->parent, .type = def->type };
+        }
+        *ret_n = n;
+        return defined;
+}
+
 static int policy_run(Ops *o, bool startup) {
         _cleanup_(idxd_policy_freep) IdxdPolicy *empty = NULL;
         _cleanup_(idxd_solver_snapshot_done) IdxdSolverSnapshot snap = {};
         _cleanup_(idxd_plan_freep) IdxdPlan *plan = NULL;
         _cleanup_(idxd_shortfalls_freep) IdxdShortfalls *shortfalls = NULL;
         _cleanup_free_ IdxdPlanAction *actions = NULL;
+        _cleanup_free_ IdxdSolverMdev *defined = NULL;
         const IdxdPolicy *policy = o->policy.policy;
         size_t n_actions = 0;
         int r;
@@ -168,6 +187,9 @@ static int policy_run(Ops *o, bool startup) {
         for (size_t i = 0; i < o->model->n_parents; i++)
                 (void) discovery_refresh_available(o->model->parents[i]);
         r = idxd_solver_snapshot_from_model(o->model, o->policy.ims_reserve, &snap);
+        if (r >= 0 && !(defined = policy_defined(o, &snap.input.n_defined)))
+                r = -ENOMEM;
+        snap.input.defined = defined;
         if (r >= 0)
                 r = idxd_policy_solve(&snap.input, policy, &plan, &shortfalls);
         if (r >= 0)

@@ -582,6 +582,37 @@ static void test_policy_start_and_reload(void) {
         g_assert_true(g_file_test(lost, G_FILE_TEST_IS_REGULAR));
 }
 
+/*
+ * A policy mdev whose parent is gone is made on another one, and its
+ * definition moves with it: one definition per policy UUID, never a second
+ * one beside the old (which would bring the UUID back twice).
+ */
+static void test_policy_moves_definition(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_parent(h->kernel, "idxd_sim.1", 4);
+        write_policy(h, "10-test.json",
+                     "{ " POLICY_POOLS
+                     "  \"assignments\": [ { \"domain\": \"vm2\", \"pool\": \"dwq\", \"count\": 1 } ] }\n");
+        harness_start_daemon(h, NULL);
+        const char *set[] = { VM2_DWQ_0, NULL };
+        wait_policy_set(h, set);
+        const char *from = fake_kernel_count_mdevs(h->kernel, "idxd_sim.0") == 1 ? "idxd_sim.0" : "idxd_sim.1";
+        const char *to = g_str_equal(from, "idxd_sim.0") ? "idxd_sim.1" : "idxd_sim.0";
+        g_autofree char *plain = definition_path(h, VM2_DWQ_0);
+        g_assert_true(g_file_test(plain, G_FILE_TEST_IS_REGULAR));
+
+        harness_stop_daemon(h);
+        fake_kernel_remove_parent(h->kernel, from);
+        harness_start_daemon(h, NULL);
+        wait_policy_set(h, set);
+        g_assert_cmpuint(fake_kernel_count_mdevs(h->kernel, to), ==, 1);
+        g_autofree char *name = g_strdup_printf("%s@%s.json", VM2_DWQ_0, to);
+        g_autofree char *moved = g_build_filename(h->state_dir, "mdevs", name, NULL);
+        g_assert_true(g_file_test(moved, G_FILE_TEST_IS_REGULAR));
+        g_assert_false(g_file_test(plain, G_FILE_TEST_EXISTS));
+}
+
 static void test_policy_bad_reload(void) {
         g_autoptr(Harness) h = harness_new();
         fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
@@ -924,6 +955,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/persist/kill-during-bringup", test_kill_during_bringup);
         g_test_add_func("/policy/start-and-reload", test_policy_start_and_reload);
         g_test_add_func("/policy/bad-reload", test_policy_bad_reload);
+        g_test_add_func("/policy/moves-definition", test_policy_moves_definition);
         g_test_add_func("/policy/shortfall", test_policy_shortfall);
         g_test_add_func("/policy/sighup", test_policy_sighup);
         g_test_add_func("/list/by-fd", test_list_by_fd);

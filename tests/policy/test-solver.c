@@ -392,6 +392,58 @@ static void test_stable_after_capacity_change(void **state) {
         idxd_policy_free(p);
 }
 
+/*
+ * A policy mdev defined and not made (its create was refused) stays on its
+ * definition's parent while that one takes it, wherever the candidate order
+ * would put it now; it moves only when that parent can't take it.
+ */
+static void test_defined_stays(void **state) {
+        IdxdSolverMdev defined[1];
+        IdxdPlan *first = NULL, *second = NULL;
+        IdxdShortfalls *sf = NULL;
+        IdxdPolicy *p;
+        Host h;
+
+        host_init(&h, 2, 8);
+        p = policy_from("{\"pools\": [" POOL("") "], \"assignments\": [" ASSIGN("vm1", 1, "") "]}");
+        solve(&h, p, &first, &sf);
+        assert_string_equal(placement(first), "idxd_sim.0");
+        idxd_shortfalls_free(sf);
+
+        /* Defined on sim.1 (placed there before): it stays, though sim.0 comes first now. */
+        defined[0] = (IdxdSolverMdev) { .uuid = first->entries[0].uuid, .parent = "idxd_sim.1", .type = SWQ };
+        h.input.defined = defined;
+        h.input.n_defined = 1;
+        solve(&h, p, &second, &sf);
+        assert_string_equal(placement(second), "idxd_sim.1");
+        assert_false(second->entries[0].exists);
+        idxd_plan_free(second);
+        idxd_shortfalls_free(sf);
+
+        /* sim.1 has no room left: it moves. */
+        h.types[1][1].available_instances = 0;
+        solve(&h, p, &second, &sf);
+        assert_string_equal(placement(second), "idxd_sim.0");
+        idxd_plan_free(second);
+        idxd_shortfalls_free(sf);
+
+        /* A definition of another type, or on a parent that is gone, does not pin it. */
+        h.types[1][1].available_instances = 8;
+        defined[0].type = DWQ;
+        solve(&h, p, &second, &sf);
+        assert_string_equal(placement(second), "idxd_sim.0");
+        idxd_plan_free(second);
+        idxd_shortfalls_free(sf);
+        defined[0] = (IdxdSolverMdev) { .uuid = first->entries[0].uuid, .parent = "idxd_sim.3", .type = SWQ };
+        solve(&h, p, &second, &sf);
+        assert_string_equal(placement(second), "idxd_sim.0");
+        idxd_plan_free(second);
+        idxd_shortfalls_free(sf);
+
+        idxd_plan_free(first);
+        idxd_policy_free(p);
+}
+
 static void test_existing_over_lowered_limit(void **state) {
         IdxdPlan *first = NULL, *second = NULL;
         IdxdShortfalls *sf = NULL;
@@ -565,6 +617,7 @@ int main(void) {
                 cmocka_unit_test(test_ims_reserve),
                 cmocka_unit_test(test_determinism),
                 cmocka_unit_test(test_stable_after_capacity_change),
+                cmocka_unit_test(test_defined_stays),
                 cmocka_unit_test(test_existing_over_lowered_limit),
                 cmocka_unit_test(test_actions),
                 cmocka_unit_test(test_empty),
