@@ -287,13 +287,18 @@ void dsa_engine_run(struct dsa_engine *engine, const struct dsa_desc *desc,
 	out->status = cr.status;
 	error = dsa_status_is_error(cr.status);
 
+	out->opcode = opcode;
 	if ((flags & DSA_FLAG_CRAV) && ((flags & DSA_FLAG_RCR) || error)) {
+		out->fault_addr = cr_addr;
 		if (!IS_ALIGNED(cr_addr, DSA_COMPLETION_ALIGN))
 			out->swerr = DSA_STATUS_CRA_ALIGN;
 		else if (dsa_dma(engine, cr_addr, &cr, sizeof(cr), true))
 			out->swerr = DSA_STATUS_CRA_XLAT;
 	} else if (error) {
 		out->swerr = cr.status;
+		out->fault_addr = le64_to_cpu(cr.fault_addr);
+		if (cr.status == DSA_STATUS_INVALID_FLAGS)
+			out->invalid_flags = le32_to_cpu(cr.invalid_flags);
 	}
 
 	if ((flags & DSA_FLAG_RCI) &&

@@ -34,12 +34,18 @@ struct dsa_engine {
  * @vector: guest MSI-X vector (the descriptor's interrupt handle)
  * @swerr: nonzero: an error that no completion record could carry,
  *	   to be reported in SWERR with this code
+ * @opcode: operation of the descriptor, for SWERR
+ * @invalid_flags: for SWERR with an invalid-flags error
+ * @fault_addr: for SWERR with a page fault or an untranslatable record
  */
 struct dsa_outcome {
 	u8 status;
 	bool irq;
 	u16 vector;
 	u8 swerr;
+	u8 opcode;
+	u32 invalid_flags;
+	u64 fault_addr;
 };
 
 int dsa_engine_init(struct dsa_engine *engine, struct vfio_device *vfio,

@@ -106,12 +106,21 @@ enum dsa_cmd {
 #define DSA_CMDSTS_WQ_DEV_NOT_EN	0x32
 #define DSA_CMDSTS_INVAL_INT_IDX	0x41
 
-/* SWERR, first qword */
+/* SWERR: four qwords; first qword */
 #define DSA_SWERR_VALID		BIT_ULL(0)
 #define DSA_SWERR_OVERFLOW	BIT_ULL(1)
 #define DSA_SWERR_DESC_VALID	BIT_ULL(2)
 #define DSA_SWERR_WQ_VALID	BIT_ULL(3)
+#define DSA_SWERR_BATCH		BIT_ULL(4)
+#define DSA_SWERR_FAULT_WRITE	BIT_ULL(5)
+#define DSA_SWERR_PRIV		BIT_ULL(6)
 #define DSA_SWERR_CODE_SHIFT	8
+#define DSA_SWERR_WQ_SHIFT	16
+#define DSA_SWERR_OP_SHIFT	32
+#define DSA_SWERR_PASID_SHIFT	40
+/* second qword: batch index in bits 15:0, invalid flags in 63:32 */
+#define DSA_SWERR_INVFLAGS_SHIFT	32
+/* third qword: fault address */
 
 /* WQCFG (32 bytes per WQ) dwords */
 #define DSA_WQCFG_SIZE		32

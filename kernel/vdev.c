@@ -4,7 +4,9 @@
  * portal and VFIO interrupt binding of one mdev.
  */
 #include <linux/eventfd.h>
+#include <linux/log2.h>
 #include <linux/pci_regs.h>
+#include <linux/slab.h>
 
 #include "ims.h"
 #include "vdev.h"
@@ -98,6 +100,17 @@ static void vdev_sync_state(struct idxd_vdev *vdev)
 	put_le32_at(vdev->regs, wqcfg6, val);
 }
 
+/* Partial descriptors never outlive a disable, a reset or the user. */
+static void vdev_portal_discard(struct idxd_vdev *vdev)
+{
+	unsigned int i;
+
+	if (!vdev->stage)
+		return;
+	for (i = 0; i < VDEV_PORTAL_SLOTS; i++)
+		vdev->stage[i].present = 0;
+}
+
 static void vdev_regs_init(struct idxd_vdev *vdev)
 {
 	struct idxd_parent *parent = vdev->parent;
@@ -136,6 +149,7 @@ static void vdev_regs_init(struct idxd_vdev *vdev)
 	vdev->dev_enabled = false;
 	vdev->wq_enabled = false;
 	vdev_sync_state(vdev);
+	vdev_portal_discard(vdev);
 }
 
 static void vdev_fire(struct idxd_vdev *vdev, unsigned int vector)
@@ -152,17 +166,23 @@ static void vdev_raise_cause(struct idxd_vdev *vdev, u32 cause)
 	vdev_fire(vdev, 0);
 }
 
-static void vdev_swerr(struct idxd_vdev *vdev, u8 code, u8 opcode)
+/* The first error is kept; later ones only set the overflow bit. */
+static void vdev_swerr(struct idxd_vdev *vdev, const struct dsa_outcome *out)
 {
 	u64 err = get_le32_at(vdev->regs, DSA_REG_SWERR);
 
 	if (err & DSA_SWERR_VALID) {
 		put_le32_at(vdev->regs, DSA_REG_SWERR, err | DSA_SWERR_OVERFLOW);
 	} else {
-		err = DSA_SWERR_VALID | DSA_SWERR_WQ_VALID |
-		      (u64)code << DSA_SWERR_CODE_SHIFT;
+		err = DSA_SWERR_VALID | DSA_SWERR_DESC_VALID |
+		      DSA_SWERR_WQ_VALID |
+		      (u64)out->swerr << DSA_SWERR_CODE_SHIFT |
+		      (u64)out->opcode << DSA_SWERR_OP_SHIFT;
 		put_le64_at(vdev->regs, DSA_REG_SWERR, err);
-		vdev->regs[DSA_REG_SWERR + 8] = opcode;
+		put_le64_at(vdev->regs, DSA_REG_SWERR + 8,
+			    (u64)out->invalid_flags << DSA_SWERR_INVFLAGS_SHIFT);
+		put_le64_at(vdev->regs, DSA_REG_SWERR + 16, out->fault_addr);
+		put_le64_at(vdev->regs, DSA_REG_SWERR + 24, 0);
 	}
 	/* GENCTRL bit 0: software error interrupt enable */
 	if (get_le32_at(vdev->regs, DSA_REG_GENCTRL) & BIT(0))
@@ -184,6 +204,7 @@ static u32 vdev_command(struct idxd_vdev *vdev, unsigned int cmd,
 			return DSA_CMDSTS_DIS_DEV_NOT_EN;
 		vdev->dev_enabled = false;
 		vdev->wq_enabled = false;
+		vdev_portal_discard(vdev);
 		return DSA_CMDSTS_SUCCESS;
 	case DSA_CMD_RESET_DEVICE:
 		vdev_regs_init(vdev);
@@ -213,8 +234,10 @@ static u32 vdev_command(struct idxd_vdev *vdev, unsigned int cmd,
 			return DSA_CMDSTS_INVAL_WQIDX;
 		if (!vdev->dev_enabled)
 			return DSA_CMDSTS_WQ_DEV_NOT_EN;
-		if (cmd == DSA_CMD_DISABLE_WQ || cmd == DSA_CMD_RESET_WQ)
+		if (cmd == DSA_CMD_DISABLE_WQ || cmd == DSA_CMD_RESET_WQ) {
 			vdev->wq_enabled = false;
+			vdev_portal_discard(vdev);
+		}
 		return DSA_CMDSTS_SUCCESS;
 	case DSA_CMD_REQUEST_INT_HANDLE:
 		/* the handle of a vector is its index */
@@ -401,32 +424,75 @@ static int vdev_cfg_access(struct idxd_vdev *vdev, u8 *buf, size_t count,
 	return 0;
 }
 
-static int vdev_portal_access(struct idxd_vdev *vdev, u8 *buf, size_t count,
-			      u64 off, bool write)
+static void vdev_submit(struct idxd_vdev *vdev, const void *bytes)
 {
 	struct idxd_parent *parent = vdev->parent;
 	struct dsa_outcome out;
 	struct dsa_desc desc;
 
+	memcpy(&desc, bytes, sizeof(desc));
+	parent->ops->submit(parent, vdev, &desc, &out);
+	if (out.swerr)
+		vdev_swerr(vdev, &out);
+	if (out.irq)
+		vdev_fire(vdev, out.vector);
+}
+
+/*
+ * A piece is a naturally aligned 4, 8, 16 or 32-byte write. Pieces are
+ * collected per 64-byte slot in any order; the descriptor is submitted
+ * when all 64 bytes are there. A piece overlapping bytes already staged
+ * in its slot drops them and starts a new descriptor.
+ */
+static int vdev_portal_piece(struct idxd_vdev *vdev, const u8 *buf,
+			     size_t count, u64 off)
+{
+	unsigned int at = off % VDEV_PORTAL_STRIDE;
+	struct vdev_portal_slot *slot;
+	u64 mask;
+
+	if (count < 4 || !is_power_of_2(count) || !IS_ALIGNED(off, count))
+		return -EINVAL;
+	if (!vdev->stage) {
+		vdev->stage = kvcalloc(VDEV_PORTAL_SLOTS, sizeof(*vdev->stage),
+				       GFP_KERNEL);
+		if (!vdev->stage)
+			return -ENOMEM;
+	}
+	slot = &vdev->stage[off / VDEV_PORTAL_STRIDE];
+	mask = GENMASK_ULL(at + count - 1, at);
+	if (slot->present & mask)
+		slot->present = 0;
+	memcpy(slot->bytes + at, buf, count);
+	slot->present |= mask;
+	if (slot->present != U64_MAX)
+		return 0;
+	slot->present = 0;
+	vdev_submit(vdev, slot->bytes);
+	return 0;
+}
+
+static int vdev_portal_access(struct idxd_vdev *vdev, u8 *buf, size_t count,
+			      u64 off, bool write)
+{
 	if (off >= VDEV_BAR2_SIZE || count > VDEV_BAR2_SIZE - off)
 		return -EINVAL;
 	if (!write) {
 		memset(buf, 0xff, count);
 		return 0;
 	}
-	/* A submission is one whole, aligned 64-byte descriptor. */
-	if (count != sizeof(desc) || !IS_ALIGNED(off, VDEV_PORTAL_STRIDE))
+	if (count > VDEV_PORTAL_STRIDE)
 		return -EINVAL;
 	if (!vdev->dev_enabled || !vdev->wq_enabled)
 		return -EIO;
-
-	memcpy(&desc, buf, sizeof(desc));
-	parent->ops->submit(parent, vdev, &desc, &out);
-	if (out.swerr)
-		vdev_swerr(vdev, out.swerr, le32_to_cpu(desc.flags_opcode) >> 24);
-	if (out.irq)
-		vdev_fire(vdev, out.vector);
-	return 0;
+	if (count == VDEV_PORTAL_STRIDE && IS_ALIGNED(off, VDEV_PORTAL_STRIDE)) {
+		/* a whole descriptor replaces whatever its slot held */
+		if (vdev->stage)
+			vdev->stage[off / VDEV_PORTAL_STRIDE].present = 0;
+		vdev_submit(vdev, buf);
+		return 0;
+	}
+	return vdev_portal_piece(vdev, buf, count, off);
 }
 
 /**
@@ -502,6 +568,8 @@ int idxd_vdev_init(struct idxd_vdev *vdev, struct idxd_parent *parent,
  */
 void idxd_vdev_destroy(struct idxd_vdev *vdev)
 {
+	kvfree(vdev->stage);
+	vdev->stage = NULL;
 	dsa_engine_fini(&vdev->engine);
 	idxd_parent_unreserve(vdev->parent, &vdev->res);
 	if (vdev->req_trigger)
@@ -542,6 +610,8 @@ void idxd_vdev_close(struct idxd_vdev *vdev)
 	vdev->req_trigger = NULL;
 	vdev_cfg_init(vdev);
 	vdev_regs_init(vdev);
+	kvfree(vdev->stage);
+	vdev->stage = NULL;
 	mutex_unlock(&vdev->lock);
 }
 

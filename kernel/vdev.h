@@ -20,6 +20,19 @@
 #define VDEV_REGION_INDEX(off)	((off) >> VDEV_REGION_SHIFT)
 #define VDEV_REGION_MASK	(VDEV_REGION_OFFSET(1) - 1)
 
+/* Submission slots of the portal BAR: one per 64-byte aligned offset. */
+#define VDEV_PORTAL_SLOTS	(VDEV_BAR2_SIZE / VDEV_PORTAL_STRIDE)
+
+/**
+ * struct vdev_portal_slot - a descriptor arriving in pieces
+ * @bytes: the descriptor as written so far
+ * @present: bit i set when byte i has been written
+ */
+struct vdev_portal_slot {
+	u8 bytes[VDEV_PORTAL_STRIDE];
+	u64 present;
+};
+
 /* Largest single read or write the device accepts. */
 #define VDEV_ACCESS_MAX		VDEV_CFG_SIZE
 
@@ -36,6 +49,7 @@
  * @dev_enabled: device enabled by the ENABLE_DEVICE command
  * @wq_enabled: WQ 0 enabled by the ENABLE_WQ command
  * @engine: descriptor engine
+ * @stage: partial descriptors per portal slot, allocated on the first piece
  * @req_trigger: eventfd bound to VFIO_PCI_REQ_IRQ_INDEX
  */
 struct idxd_vdev {
@@ -50,6 +64,7 @@ struct idxd_vdev {
 	bool dev_enabled;
 	bool wq_enabled;
 	struct dsa_engine engine;
+	struct vdev_portal_slot *stage;
 	struct eventfd_ctx *req_trigger;
 };
 

@@ -216,6 +216,24 @@ check "bad descriptors get DSA error statuses" \
 	"$client" "$u_vfio" bad-desc
 check "fuzzing: 2 x 20000 random descriptors, register, config and SET_IRQS operations" \
 	sh -c "'$client' '$u_vfio' fuzz 20000 1 && '$client' '$u_vfio' fuzz 20000 2"
+# ops prints TAP itself: its lines pass through, named after the pieces.
+t_ops() { # t_ops PIECES
+	local rc
+	"$client" --pieces "$1" "$u_vfio" ops >"$tmp/ops" 2>&1
+	rc=$?
+	sed -E "s/^((not )?ok [0-9]+ - )/\1$1-byte pieces: /" "$tmp/ops"
+	[ "$rc" -eq 0 ] || not_ok "ops with $1-byte pieces exits 0" "exit status $rc"
+}
+t_ops 64
+t_ops 8
+t_ops 4
+t_bench() {
+	local out
+	out=$("$client" --pieces 8 "$u_vfio" bench 65536 50) || fail "$out"
+	echo "$out"
+	case "$out" in *"verified=yes"*) ;; *) fail "not verified: $out" ;; esac
+}
+check "bench: 50 MEMMOVEs of 64 KiB in 8-byte pieces, verified" t_bench
 t_memmove() {
 	local out
 	out=$("$client" "$u_vfio" memmove 1048576) || fail "$out"
