@@ -12,7 +12,7 @@
  *   bench SIZE COUNT  COUNT MEMMOVEs of SIZE bytes, one line of numbers
  *   mask-test      a masked vector holds its interrupt
  *   bad-desc       bad descriptors and pieces get DSA error statuses
- *   flood N        N submissions without waiting, then the device works
+ *   flood N [wait|leave|hold]  N submissions without waiting
  *   hold SECONDS   hold the device open until the request eventfd fires
  *                  (exit 0) or SECONDS pass (1)
  *   hold-noreq SECONDS  same, without a request eventfd
@@ -1275,6 +1275,75 @@ static int cmd_bench(struct dev *d, uint32_t size, unsigned int count)
 	return same ? 0 : 1;
 }
 
+/*
+ * flood N [wait|leave|hold]: N MEMMOVEs of 2 MiB written back to back.
+ * The portal must return at once and refuse (EAGAIN) past the WQ size;
+ * with "wait" every accepted one must complete and the device still work,
+ * with "leave" the client exits with work queued (close must abort it),
+ * with "hold" it then waits for the request eventfd as "hold 30" does.
+ */
+static int cmd_hold(struct dev *d, int seconds);
+
+#define FLOOD_CRS	128	/* records in the first 4 KiB of CR_AREA */
+
+static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold)
+{
+	unsigned int i, accepted = 0, full = 0, other = 0, done = 0, bad = 0;
+	struct dsa_completion_record *cr;
+	double t0, max_write = 0, w;
+	struct dsa_hw_desc desc;
+	int ret;
+
+	bind_vectors(d);
+	enable(d);
+	memset(d->mem + CR_AREA, 0, FLOOD_CRS * 32);
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		memset(&desc, 0, sizeof(desc));
+		desc.opcode = DSA_OPCODE_MEMMOVE;
+		desc.flags = IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR;
+		desc.completion_addr = IOVA_BASE + CR_AREA + 32 * (accepted % FLOOD_CRS);
+		desc.src_addr = iova(d, d->mem + BUF_A);
+		desc.dst_addr = iova(d, d->mem + BUF_B);
+		desc.xfer_size = BUF_MAX;
+		w = now_us();
+		ret = submit(d, &desc);
+		w = now_us() - w;
+		if (w > max_write)
+			max_write = w;
+		if (!ret)
+			accepted++;
+		else if (ret == -EAGAIN)
+			full++;
+		else
+			other++;
+	}
+	printf("flood: %u written in %.0f ms: %u accepted, %u refused with EAGAIN (WQ full), %u other errors; slowest write %.0f us\n",
+	       n, (now_us() - t0) / 1e3, accepted, full, other, max_write);
+	fflush(stdout);
+	if (hold)
+		return cmd_hold(d, 30);
+	if (leave)
+		return 0;
+	for (i = 0; i < accepted && i < FLOOD_CRS; i++) {
+		cr = (struct dsa_completion_record *)(d->mem + CR_AREA + 32 * i);
+		if (wait_status(cr, 20000) == DSA_COMP_SUCCESS)
+			done++;
+		else
+			bad++;
+	}
+	result(!other && full > 0 && accepted > 0,
+	       "flood: portal writes return at once and refuse past the WQ size",
+	       "%u accepted, %u EAGAIN, %u other", accepted, full, other);
+	result(!bad, "flood: every accepted descriptor completed",
+	       "%u of %u records not successful", bad, done + bad);
+	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	drain_irqs(d);
+	if (run(d, &desc, "flood: device works afterwards", DSA_COMP_SUCCESS))
+		result(true, "flood: device works afterwards", "ok");
+	return failures ? 1 : 0;
+}
+
 /* ---- bad-desc ---- */
 
 static void swerr_case(struct dev *d, const char *what,
@@ -1294,6 +1363,61 @@ static void swerr_case(struct dev *d, const char *what,
 	       what, "SWERR 0x%016" PRIx64 ", want code 0x%02x, operation 0x%02x "
 	       "and vector 0", swerr, want, desc->opcode);
 	reg32_write(d, REG_SWERR, 3);
+}
+
+/* WQCFG dword 2 bit 0 of WQ 0: dedicated mode */
+static bool wq_dedicated(struct dev *d)
+{
+	uint32_t wqcfg = (reg64(d, REG_TABLE) >> 16 & 0xffff) * 0x100;
+
+	return reg32(d, wqcfg + 8) & 1;
+}
+
+/* An error without a completion record: SWERR's fields (sw_err_reg). */
+static void swerr_fields(struct dev *d)
+{
+	uint64_t e[4];
+	struct dsa_hw_desc desc;
+	unsigned int i;
+
+	reg32_write(d, REG_SWERR, 3);
+	desc_init(d, &desc, DSA_OPCODE_MEMMOVE, IDXD_OP_FLAG_RCI | 0x400000, 1);
+	submit(d, &desc);
+	wait_irq(d->irq[1], IRQ_TIMEOUT_MS);
+	for (i = 0; i < 4; i++)
+		e[i] = reg64(d, REG_SWERR + 8 * i);
+	result((e[0] & 0xf) == 0xd && (e[0] >> 8 & 0xff) == DSA_COMP_INVALID_FLAGS &&
+	       (e[0] >> 32 & 0xff) == DSA_OPCODE_MEMMOVE &&
+	       e[1] >> 32 == 0x400000,
+	       "SWERR: valid, descriptor and WQ valid, code 0x11, operation, invalid flags",
+	       "SWERR 0x%016" PRIx64 " 0x%016" PRIx64, e[0], e[1]);
+	reg32_write(d, REG_SWERR, 3);
+
+	desc_init(d, &desc, DSA_OPCODE_MEMFILL, IDXD_OP_FLAG_RCI, 1);
+	desc.dst_addr = IOVA_UNMAPPED;
+	desc.xfer_size = 64;
+	submit(d, &desc);
+	wait_irq(d->irq[1], IRQ_TIMEOUT_MS);
+	for (i = 0; i < 4; i++)
+		e[i] = reg64(d, REG_SWERR + 8 * i);
+	result((e[0] & 1) && (e[0] & 0x20) &&
+	       (e[0] >> 8 & 0xff) == DSA_COMP_PAGE_FAULT_NOBOF &&
+	       (e[0] >> 32 & 0xff) == DSA_OPCODE_MEMFILL && e[2] == IOVA_UNMAPPED,
+	       "SWERR: page fault on a write, fault address",
+	       "SWERR 0x%016" PRIx64 " 0x%016" PRIx64 " 0x%016" PRIx64, e[0],
+	       e[1], e[2]);
+
+	/* a second error keeps the first and sets overflow */
+	desc_init(d, &desc, 0x3f, IDXD_OP_FLAG_RCI, 1);
+	submit(d, &desc);
+	wait_irq(d->irq[1], IRQ_TIMEOUT_MS);
+	e[1] = reg64(d, REG_SWERR);
+	result((e[1] & 3) == 3 && (e[1] >> 8 & 0xff) == DSA_COMP_PAGE_FAULT_NOBOF,
+	       "SWERR: a second error sets overflow and keeps the first",
+	       "SWERR 0x%016" PRIx64, e[1]);
+	reg32_write(d, REG_SWERR, 3);
+	result(!(reg64(d, REG_SWERR) & 3), "SWERR: valid and overflow write 1 to clear",
+	       "SWERR 0x%016" PRIx64, reg64(d, REG_SWERR));
 }
 
 /* Writes all but the last 8 bytes of a NOOP to slot 0 in 8-byte pieces. */
@@ -1394,7 +1518,9 @@ static int cmd_bad_desc(struct dev *d)
 	desc_init(d, &desc, 0x3f, STD_FLAGS, 1);
 	bad_case(d, "unknown opcode -> 0x10", &desc, DSA_COMP_BAD_OPCODE);
 	desc_init(d, &desc, DSA_OPCODE_BATCH, STD_FLAGS, 1);
-	bad_case(d, "unsupported BATCH -> 0x10", &desc, DSA_COMP_BAD_OPCODE);
+	desc.desc_count = 33;
+	bad_case(d, "BATCH of 33 descriptors (max 32) -> 0x14", &desc,
+		 DSA_COMP_DESC_CNT_ERANGE);
 
 	desc_init(d, &desc, DSA_OPCODE_MEMMOVE, STD_FLAGS | 0x400000, 1);
 	bad_case(d, "unsupported flag -> 0x11", &desc, DSA_COMP_INVALID_FLAGS);
@@ -1407,10 +1533,16 @@ static int cmd_bad_desc(struct dev *d)
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	desc.rsvd = 1;
 	bad_case(d, "reserved field set -> 0x12", &desc, DSA_COMP_NOZERO_RESERVE);
+	/* DSA 1.0: a dedicated WQ ignores the descriptor's PASID and priv */
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	desc.pasid = 5;
-	bad_case(d, "PASID without PASID support -> 0x1d", &desc,
-		 DSA_COMP_PRIV_BAD);
+	desc.priv = 1;
+	if (wq_dedicated(d))
+		bad_case(d, "PASID and priv ignored on a dedicated WQ", &desc,
+			 DSA_COMP_SUCCESS);
+	else
+		bad_case(d, "PASID on a shared WQ without PASID support -> 0x1d",
+			 &desc, DSA_COMP_PRIV_BAD);
 
 	desc_init(d, &desc, DSA_OPCODE_MEMMOVE, STD_FLAGS, 1);
 	desc.src_addr = iova(d, a);
@@ -1437,8 +1569,8 @@ static int cmd_bad_desc(struct dev *d)
 	desc_init(d, &desc, DSA_OPCODE_MEMFILL, STD_FLAGS, 1);
 	desc.dst_addr = IOVA_BASE + DMA_SIZE - 4096;
 	desc.xfer_size = 3 * 4096;
-	bad_case(d, "destination crossing out of the mapping -> 0x03", &desc,
-		 DSA_COMP_PAGE_FAULT_NOBOF);
+	bad_case(d, "destination crossing out of the mapping -> 0x83 (write)",
+		 &desc, DSA_COMP_PAGE_FAULT_NOBOF | DSA_COMP_STATUS_WRITE);
 	result(cr->bytes_completed == 4096 &&
 	       cr->fault_addr == IOVA_BASE + DMA_SIZE,
 	       "partial completion reported", "fault_addr 0x%" PRIx64
@@ -1462,6 +1594,7 @@ static int cmd_bad_desc(struct dev *d)
 	swerr_case(d, "error without completion record -> SWERR", &desc,
 		   DSA_COMP_BAD_OPCODE);
 
+	swerr_fields(d);
 	memset(junk, 0xff, sizeof(junk));
 	bad_pieces(d);
 	ret = wr(d, d->bar2_off, 8, junk, 64);
@@ -1571,6 +1704,11 @@ static void fuzz_desc(struct dev *d)
 	}
 	cr_slot(d)->status = 0;
 	ret = submit(d, &desc);
+	/* descriptors run on the device's worker: wait for a record we asked for */
+	if (!ret && desc.completion_addr == iova(d, cr_slot(d)) &&
+	    (desc.flags & (IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR)) ==
+	    (IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR))
+		wait_status(cr_slot(d), IRQ_TIMEOUT_MS);
 	if (ret == -EIO) {
 		command(d, CMD_ENABLE_DEVICE, 0);
 		command(d, CMD_ENABLE_WQ, 0);
@@ -1769,7 +1907,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vfio-client [--pieces 4|8|16|32|64] [--tap] UUID|--pci BDF SUBCOMMAND [ARGS]\n"
 		"subcommands: selftest, ops, bench SIZE COUNT, mask-test, bad-desc,\n"
-		"  hold SECONDS, hold-noreq SECONDS, memmove [BYTES], fuzz [N [SEED]]\n");
+		"  flood N [wait|leave|hold], hold SECONDS, hold-noreq SECONDS,\n"
+		"  memmove [BYTES], fuzz [N [SEED]]\n");
 }
 
 static unsigned long num_arg(int argc, char **argv, int i, unsigned long def)
@@ -1834,6 +1973,10 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "fuzz")) {
 		ret = cmd_fuzz(&d, num_arg(argc, argv, i, 20000),
 			       num_arg(argc, argv, i + 1, 1));
+	} else if (!strcmp(cmd, "flood")) {
+		ret = cmd_flood(&d, num_arg(argc, argv, i, 1000),
+				i + 1 < argc && !strcmp(argv[i + 1], "leave"),
+				i + 1 < argc && !strcmp(argv[i + 1], "hold"));
 	} else if (!strcmp(cmd, "memmove")) {
 		ret = cmd_memmove(&d, num_arg(argc, argv, i, 65536));
 	} else {
