@@ -293,12 +293,13 @@ t_queued_close() {
 	before=$(val "$parent/ims_available")
 	create "$dwq" "$u" >/dev/null || fail "create"
 	"$client" "$u" flood 200 leave || fail "flood"
+	"$client" "$u" idle 2 || fail "the queued work touched the next user"
 	"$client" "$u" flood 200 leave || fail "flood again"
 	"$client" "$u" selftest >/dev/null || fail "selftest after the aborted work"
 	remove "$u" || fail "remove"
 	expect "ims_available" "$(val "$parent/ims_available")" "$before"
 }
-check "close with 2 MiB copies queued aborts them; the next user finds a working device" t_queued_close
+check "close with 2 MiB copies queued aborts them: the next user's memory stays untouched, the device works" t_queued_close
 
 t_queued_remove() {
 	local u pid rc before
