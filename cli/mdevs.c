@@ -318,31 +318,33 @@ int mdev_record_compare(const void *a, const void *b) {
 }
 
 /*
- * The JSON text is built in memory and written with one fwrite(): at 10,000
- * mdevs a stdio call per token and strcspn() over a 33-byte set were most of
- * idxdctl's instructions.
+ * The JSON text goes out through a buffer of its own, written with fwrite()
+ * when full: at 10,000 mdevs a stdio call per token and strcspn() over a
+ * 33-byte set were most of idxdctl's instructions.
  */
 typedef struct JsonText {
-        char *data;
-        size_t n, room;
-        bool oom;
+        FILE *f;
+        bool failed;
+        size_t n;
+        char buf[64 * 1024];
 } JsonText;
 
-static inline void text_add(JsonText *t, const char *s, size_t n) {
-        if (t->oom)
-                return;
-        if (t->room - t->n < n) {
-                size_t room = t->room * 2 > t->n + n ? t->room * 2 : t->n + n + 4096;
-                char *data = realloc(t->data, room);
+static void text_flush(JsonText *t) {
+        if (t->n > 0 && fwrite(t->buf, 1, t->n, t->f) != t->n)
+                t->failed = true;
+        t->n = 0;
+}
 
-                if (!data) {
-                        t->oom = true;
+static inline void text_add(JsonText *t, const char *s, size_t n) {
+        if (sizeof(t->buf) - t->n < n) {
+                text_flush(t);
+                if (n > sizeof(t->buf)) {
+                        if (fwrite(s, 1, n, t->f) != n)
+                                t->failed = true;
                         return;
                 }
-                t->data = data;
-                t->room = room;
         }
-        memcpy(t->data + t->n, s, n);
+        memcpy(t->buf + t->n, s, n);
         t->n += n;
 }
 
@@ -422,26 +424,32 @@ static void json_write_attrs_member(JsonText *t, const char *attrs) {
 }
 
 int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n) {
-        _cleanup_free_ char *data = NULL;
-        JsonText t = {};
+        _cleanup_free_ JsonText *t = NULL;
 
-        text_puts(&t, "{\n  \"mdevs\": [");
+        t = malloc(sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->f = f;
+        t->failed = false;
+        t->n = 0;
+
+        text_puts(t, "{\n  \"mdevs\": [");
         for (size_t i = 0; i < n; i++) {
                 const MdevRecord *m = &records[i];
                 char number[16];
 
-                text_puts(&t, i > 0 ? ",\n    {" : "\n    {");
-                json_write_string_member(&t, true, "uuid", m->uuid);
-                json_write_string_member(&t, false, "parent", m->parent);
-                json_write_string_member(&t, false, "type", m->type);
-                json_write_string_member(&t, false, "state", m->state);
-                json_write_string_member(&t, false, "domain", m->domain);
-                json_write_string_member(&t, false, "registration", m->registration);
-                json_write_key(&t, false, "persistent");
-                text_puts(&t, m->persistent ? "true" : "false");
-                json_write_key(&t, false, "autostart");
-                text_puts(&t, m->autostart ? "true" : "false");
-                json_write_key(&t, false, "ims_vectors");
+                text_puts(t, i > 0 ? ",\n    {" : "\n    {");
+                json_write_string_member(t, true, "uuid", m->uuid);
+                json_write_string_member(t, false, "parent", m->parent);
+                json_write_string_member(t, false, "type", m->type);
+                json_write_string_member(t, false, "state", m->state);
+                json_write_string_member(t, false, "domain", m->domain);
+                json_write_string_member(t, false, "registration", m->registration);
+                json_write_key(t, false, "persistent");
+                text_puts(t, m->persistent ? "true" : "false");
+                json_write_key(t, false, "autostart");
+                text_puts(t, m->autostart ? "true" : "false");
+                json_write_key(t, false, "ims_vectors");
                 if (m->has_ims_vectors) {
                         /* digits from the right: snprintf() cost as much as the rest of the line */
                         char *w = number + sizeof(number);
@@ -450,20 +458,16 @@ int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n) {
                         do
                                 *--w = (char) ('0' + v % 10);
                         while ((v /= 10) > 0);
-                        text_add(&t, w, (size_t) (number + sizeof(number) - w));
+                        text_add(t, w, (size_t) (number + sizeof(number) - w));
                 } else
-                        text_add(&t, "null", 4);
-                json_write_string_member(&t, false, "wq", m->wq);
-                json_write_string_member(&t, false, "reason", m->reason);
-                json_write_attrs_member(&t, m->attrs);
-                json_write_string_member(&t, false, "path", m->path);
-                text_puts(&t, "\n    }");
+                        text_add(t, "null", 4);
+                json_write_string_member(t, false, "wq", m->wq);
+                json_write_string_member(t, false, "reason", m->reason);
+                json_write_attrs_member(t, m->attrs);
+                json_write_string_member(t, false, "path", m->path);
+                text_puts(t, "\n    }");
         }
-        text_puts(&t, "\n  ]\n}\n");
-        data = t.data;
-        if (t.oom)
-                return -ENOMEM;
-        if (fwrite(data, 1, t.n, f) != t.n)
-                return -EIO;
-        return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+        text_puts(t, "\n  ]\n}\n");
+        text_flush(t);
+        return !t->failed && fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }
