@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The mdevs of a ListMdevs or ListMdevsByFileDescriptor reply, read straight into records. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -318,102 +317,157 @@ int mdev_record_compare(const void *a, const void *b) {
         return strcmp(strempty(x->uuid), strempty(y->uuid));
 }
 
+/*
+ * The JSON text goes out through a buffer of its own, written with fwrite()
+ * when full: at 10,000 mdevs a stdio call per token and strcspn() over a
+ * 33-byte set were most of idxdctl's instructions.
+ */
+typedef struct JsonText {
+        FILE *f;
+        bool failed;
+        size_t n;
+        char buf[64 * 1024];
+} JsonText;
+
+static void text_flush(JsonText *t) {
+        if (t->n > 0 && fwrite(t->buf, 1, t->n, t->f) != t->n)
+                t->failed = true;
+        t->n = 0;
+}
+
+static inline void text_add(JsonText *t, const char *s, size_t n) {
+        if (sizeof(t->buf) - t->n < n) {
+                text_flush(t);
+                if (n > sizeof(t->buf)) {
+                        if (fwrite(s, 1, n, t->f) != n)
+                                t->failed = true;
+                        return;
+                }
+        }
+        memcpy(t->buf + t->n, s, n);
+        t->n += n;
+}
+
+static void text_puts(JsonText *t, const char *s) {
+        text_add(t, s, strlen(s));
+}
+
 /* A JSON string as json-c writes it: \" \\ \b \f \n \r \t, other controls as \u00xx, the rest as is. */
-static void json_write_string(FILE *f, const char *s) {
+static void json_write_string(JsonText *t, const char *s) {
         static const char hex[] = "0123456789abcdef";
 
-        fputc('"', f);
+        text_add(t, "\"", 1);
         while (*s) {
-                size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
-                                        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+                const char *run = s;
+                char escaped[6];
                 unsigned char c;
 
-                fwrite(s, 1, run, f);
-                s += run;
+                while ((unsigned char) *s >= 0x20 && *s != '"' && *s != '\\')
+                        s++;
+                text_add(t, run, (size_t) (s - run));
                 if (!*s)
                         break;
                 c = (unsigned char) *s++;
                 switch (c) {
-                case '"':  fputs("\\\"", f); break;
-                case '\\': fputs("\\\\", f); break;
-                case '\b': fputs("\\b", f); break;
-                case '\f': fputs("\\f", f); break;
-                case '\n': fputs("\\n", f); break;
-                case '\r': fputs("\\r", f); break;
-                case '\t': fputs("\\t", f); break;
+                case '"':  text_puts(t, "\\\""); break;
+                case '\\': text_puts(t, "\\\\"); break;
+                case '\b': text_puts(t, "\\b"); break;
+                case '\f': text_puts(t, "\\f"); break;
+                case '\n': text_puts(t, "\\n"); break;
+                case '\r': text_puts(t, "\\r"); break;
+                case '\t': text_puts(t, "\\t"); break;
                 default:
-                        fputs("\\u00", f);
-                        fputc(hex[c >> 4], f);
-                        fputc(hex[c & 0xf], f);
+                        memcpy(escaped, "\\u00", 4);
+                        escaped[4] = hex[c >> 4];
+                        escaped[5] = hex[c & 0xf];
+                        text_add(t, escaped, sizeof(escaped));
                 }
         }
-        fputc('"', f);
+        text_add(t, "\"", 1);
 }
 
 /* One member of an mdev's object: the separator, the indentation, the key. */
-static void json_write_key(FILE *f, bool first, const char *key) {
-        fputs(first ? "\n      \"" : ",\n      \"", f);
-        fputs(key, f);
-        fputs("\": ", f);
+static void json_write_key(JsonText *t, bool first, const char *key) {
+        text_puts(t, first ? "\n      \"" : ",\n      \"");
+        text_puts(t, key);
+        text_add(t, "\": ", 3);
 }
 
-static void json_write_string_member(FILE *f, bool first, const char *key, const char *value) {
-        json_write_key(f, first, key);
+static void json_write_string_member(JsonText *t, bool first, const char *key, const char *value) {
+        json_write_key(t, first, key);
         if (value)
-                json_write_string(f, value);
+                json_write_string(t, value);
         else
-                fputs("null", f);
+                text_add(t, "null", 4);
 }
 
 /* "attrs": [{"name": "value"}, ...] as json-c lays out the tree; attrs is the daemon's compact JSON text. */
-static void json_write_attrs_member(FILE *f, const char *attrs) {
+static void json_write_attrs_member(JsonText *t, const char *attrs) {
         _cleanup_json_ struct json_object *a = attrs ? json_tokener_parse(attrs) : NULL;
         size_t n = json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 
-        json_write_key(f, false, "attrs");
-        fputc('[', f);
+        json_write_key(t, false, "attrs");
+        text_add(t, "[", 1);
         for (size_t i = 0; i < n; i++) {
                 struct json_object *attr = json_object_array_get_idx(a, i);
 
-                fputs(i > 0 ? ",\n        {" : "\n        {", f);
+                text_puts(t, i > 0 ? ",\n        {" : "\n        {");
                 json_object_object_foreach(attr, name, value) {
-                        fputs("\n          ", f);
-                        json_write_string(f, name);
-                        fputs(": ", f);
-                        json_write_string(f, strempty(json_object_get_string(value)));
+                        text_puts(t, "\n          ");
+                        json_write_string(t, name);
+                        text_add(t, ": ", 2);
+                        json_write_string(t, strempty(json_object_get_string(value)));
                 }
-                fputs("\n        }", f);
+                text_puts(t, "\n        }");
         }
-        fputs("\n      ]", f);
+        text_puts(t, "\n      ]");
 }
 
 int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n) {
-        fputs("{\n  \"mdevs\": [", f);
+        _cleanup_free_ JsonText *t = NULL;
+
+        t = malloc(sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->f = f;
+        t->failed = false;
+        t->n = 0;
+
+        text_puts(t, "{\n  \"mdevs\": [");
         for (size_t i = 0; i < n; i++) {
                 const MdevRecord *m = &records[i];
+                char number[16];
 
-                fputs(i > 0 ? ",\n    {" : "\n    {", f);
-                json_write_string_member(f, true, "uuid", m->uuid);
-                json_write_string_member(f, false, "parent", m->parent);
-                json_write_string_member(f, false, "type", m->type);
-                json_write_string_member(f, false, "state", m->state);
-                json_write_string_member(f, false, "domain", m->domain);
-                json_write_string_member(f, false, "registration", m->registration);
-                json_write_key(f, false, "persistent");
-                fputs(m->persistent ? "true" : "false", f);
-                json_write_key(f, false, "autostart");
-                fputs(m->autostart ? "true" : "false", f);
-                json_write_key(f, false, "ims_vectors");
-                if (m->has_ims_vectors)
-                        fprintf(f, "%" PRIu32, m->ims_vectors);
-                else
-                        fputs("null", f);
-                json_write_string_member(f, false, "wq", m->wq);
-                json_write_string_member(f, false, "reason", m->reason);
-                json_write_attrs_member(f, m->attrs);
-                json_write_string_member(f, false, "path", m->path);
-                fputs("\n    }", f);
+                text_puts(t, i > 0 ? ",\n    {" : "\n    {");
+                json_write_string_member(t, true, "uuid", m->uuid);
+                json_write_string_member(t, false, "parent", m->parent);
+                json_write_string_member(t, false, "type", m->type);
+                json_write_string_member(t, false, "state", m->state);
+                json_write_string_member(t, false, "domain", m->domain);
+                json_write_string_member(t, false, "registration", m->registration);
+                json_write_key(t, false, "persistent");
+                text_puts(t, m->persistent ? "true" : "false");
+                json_write_key(t, false, "autostart");
+                text_puts(t, m->autostart ? "true" : "false");
+                json_write_key(t, false, "ims_vectors");
+                if (m->has_ims_vectors) {
+                        /* digits from the right: snprintf() cost as much as the rest of the line */
+                        char *w = number + sizeof(number);
+                        uint32_t v = m->ims_vectors;
+
+                        do
+                                *--w = (char) ('0' + v % 10);
+                        while ((v /= 10) > 0);
+                        text_add(t, w, (size_t) (number + sizeof(number) - w));
+                } else
+                        text_add(t, "null", 4);
+                json_write_string_member(t, false, "wq", m->wq);
+                json_write_string_member(t, false, "reason", m->reason);
+                json_write_attrs_member(t, m->attrs);
+                json_write_string_member(t, false, "path", m->path);
+                text_puts(t, "\n    }");
         }
-        fputs("\n  ]\n}\n", f);
-        return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+        text_puts(t, "\n  ]\n}\n");
+        text_flush(t);
+        return !t->failed && fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }

@@ -55,18 +55,16 @@ static int uuid_parse_with(const char *s, char separator, IdxdUuid *ret) {
 
 static char *uuid_format_with(const IdxdUuid *u, char separator, char *ret) {
         static const char hex[] = "0123456789abcdef";
-        size_t n = 0, i = 0;
+        char *w = ret;
 
-        while (i < IDXD_UUID_STRING_MAX - 1) {
-                if (dash_position(i)) {
-                        ret[i++] = separator;
-                        continue;
-                }
-                ret[i++] = hex[u->bytes[n] >> 4];
-                ret[i++] = hex[u->bytes[n] & 0xf];
-                n++;
+        for (size_t n = 0; n < IDXD_UUID_SIZE; n++) {
+                /* a separator before bytes 4, 6, 8 and 10: 8-4-4-4-12 digits */
+                if (n == 4 || n == 6 || n == 8 || n == 10)
+                        *w++ = separator;
+                *w++ = hex[u->bytes[n] >> 4];
+                *w++ = hex[u->bytes[n] & 0xf];
         }
-        ret[i] = '\0';
+        *w = '\0';
         return ret;
 }
 

@@ -5,7 +5,6 @@
  * is enabled before the first enumeration so nothing that happens in between
  * is missed; a uevent for a device already seen is a harmless refresh.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <libudev.h>
 #include <malloc.h>
@@ -22,7 +21,7 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 
 /* Room for a storm of uevents while the loop is busy. */
 #define MONITOR_RECEIVE_BUFFER (128 * 1024 * 1024)
@@ -348,26 +347,88 @@ int discovery_start_monitor(Discovery *d) {
 
 typedef int (*LinkedDeviceFunc)(Discovery *d, const char *syspath);
 
-/*
- * Calls func with the syspath behind each link in a sysfs directory, one at a
- * time as it is listed: a udev_enumerate would hold every device at once.
- * -ENOENT when the directory does not exist.
- */
-static int for_each_linked_device(Discovery *d, const char *path, LinkedDeviceFunc func) {
-        _cleanup_(closedirp) DIR *dir = NULL;
-        struct dirent *de;
+/* The device directories under the model's parents, by name: an mdev's bus link need not be read. */
+typedef struct ChildDirs {
+        char ***lists;          /* per parent listed, its sysfs_list() */
+        size_t n_lists;
+        struct ChildDir {
+                const char *name;
+                const char *parent_syspath;
+        } *items;               /* sorted by name */
+        size_t n;
+} ChildDirs;
 
-        dir = opendir(path);
-        if (!dir)
-                return -errno;
+static void child_dirs_done(ChildDirs *c) {
+        for (size_t i = 0; i < c->n_lists; i++)
+                strv_free(c->lists[i]);
+        free(c->lists);
+        free(c->items);
+}
 
-        while ((errno = 0, de = readdir(dir))) {
-                _cleanup_free_ char *link = NULL, *target = NULL, *syspath = NULL;
-                int r;
+static int compare_child_dirs(const void *a, const void *b) {
+        return strcmp(((const struct ChildDir *) a)->name, ((const struct ChildDir *) b)->name);
+}
 
-                if (de->d_name[0] == '.')
+/* A parent that cannot be listed costs its mdevs a readlink() each, nothing else. */
+static int child_dirs_read(const Model *m, ChildDirs *c) {
+        c->lists = calloc(m->n_parents ? m->n_parents : 1, sizeof(char **));
+        if (!c->lists)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_parents; i++) {
+                const char *parent_syspath = m->parents[i]->syspath;
+                struct ChildDir *items;
+                char **names;
+                size_t n;
+
+                if (sysfs_list(parent_syspath, SYSFS_LIST_OWN_SUBDIRS, &names, &n) < 0)
                         continue;
-                if (asprintf(&link, "%s/%s", path, de->d_name) < 0)
+                c->lists[c->n_lists++] = names;
+                items = reallocarray(c->items, c->n + n + 1, sizeof(*items));
+                if (!items)
+                        return -ENOMEM;
+                c->items = items;
+                for (size_t k = 0; k < n; k++)
+                        c->items[c->n++] = (struct ChildDir) { .name = names[k], .parent_syspath = parent_syspath };
+        }
+        if (c->n > 0)
+                qsort(c->items, c->n, sizeof(*c->items), compare_child_dirs);
+        return 0;
+}
+
+static const char *child_dirs_parent(const ChildDirs *c, const char *name) {
+        const struct ChildDir key = { .name = name }, *found = NULL;
+
+        if (c && c->n > 0)
+                found = bsearch(&key, c->items, c->n, sizeof(*c->items), compare_child_dirs);
+        return found ? found->parent_syspath : NULL;
+}
+
+/*
+ * Calls func with the syspath behind each link in a sysfs directory, in the
+ * order of the names (UUID order for mdevs: the model appends). A link named
+ * like a directory under a parent in children is that directory: mdev names
+ * are unique on the bus, and sysfs puts an mdev under its parent. -ENOENT when
+ * the directory does not exist.
+ */
+static int for_each_linked_device(Discovery *d, const char *path, const ChildDirs *children, LinkedDeviceFunc func) {
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        r = sysfs_list(path, SYSFS_LIST_ALL, &names, NULL);
+        if (r < 0)
+                return r;
+
+        for (char **name = names; *name; name++) {
+                _cleanup_free_ char *link = NULL, *target = NULL, *syspath = NULL;
+                const char *parent = child_dirs_parent(children, *name);
+
+                if (parent) {
+                        if (sysfs_attr_path(parent, *name, &syspath) < 0)
+                                return -ENOMEM;
+                        (void) func(d, syspath);
+                        continue;
+                }
+                if (sysfs_attr_path(path, *name, &link) < 0)
                         return -ENOMEM;
                 /* One readlink(); realpath() would make one per path element (nine here). */
                 r = sysfs_read_link(link, &target);
@@ -379,7 +440,7 @@ static int for_each_linked_device(Discovery *d, const char *path, LinkedDeviceFu
                         return -ENOMEM;
                 (void) func(d, syspath);
         }
-        return errno > 0 ? -errno : 0;
+        return 0;
 }
 
 static int read_listed_parent(Discovery *d, const char *syspath) {
@@ -422,7 +483,7 @@ static int enumerate_all_parents(Discovery *d) {
 static int enumerate_parents(Discovery *d) {
         int r;
 
-        r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/class/mdev_bus", read_listed_parent);
+        r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/class/mdev_bus", NULL, read_listed_parent);
         if (r != -ENOENT)
                 return r;
         /* No such class (mdev not loaded yet, or a kernel without it): any device may be one. */
@@ -435,9 +496,13 @@ static int read_listed_mdev(Discovery *d, const char *syspath) {
 
 /* The directories are libudev's, not --sysfs-root, so syspaths are the ones uevents carry. */
 static int enumerate_mdevs(Discovery *d) {
+        _cleanup_(child_dirs_done) ChildDirs children = {};
         int r;
 
-        r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/bus/mdev/devices", read_listed_mdev);
+        r = child_dirs_read(d->model, &children);
+        if (r < 0)
+                return r;
+        r = for_each_linked_device(d, SYSFS_DEFAULT_ROOT "/bus/mdev/devices", &children, read_listed_mdev);
         /* No mdev bus until a parent driver loads mdev. */
         return r == -ENOENT ? 0 : r;
 }

@@ -2,6 +2,7 @@
 /* sysfs attribute reads and writes with plain open/read/write (paths: sysfs-path.h in core/). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sysfs-path.h"
@@ -16,5 +17,14 @@ int sysfs_write_string(const char *path, const char *value);
 int sysfs_read_link(const char *path, char **ret);
 /* The last element of a symlink's target, e.g. "5" for iommu_group. */
 int sysfs_read_link_name(const char *path, char **ret);
-/* Names of the subdirectories of path, sorted, NULL-terminated. */
-int sysfs_list_subdirs(const char *path, char ***ret, size_t *ret_n);
+typedef enum SysfsListFilter {
+        SYSFS_LIST_ALL,                 /* every entry but "." names */
+        SYSFS_LIST_SUBDIRS,             /* directories, also behind links */
+        SYSFS_LIST_OWN_SUBDIRS,         /* directories, no links: a device's children */
+} SysfsListFilter;
+
+/* Names in path (not those starting with '.') that pass filter, sorted, NULL-terminated. */
+int sysfs_list(const char *path, SysfsListFilter filter, char ***ret, size_t *ret_n);
+static inline int sysfs_list_subdirs(const char *path, char ***ret, size_t *ret_n) {
+        return sysfs_list(path, SYSFS_LIST_SUBDIRS, ret, ret_n);
+}

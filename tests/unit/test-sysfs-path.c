@@ -150,7 +150,7 @@ static void test_read_write(void **state) {
 /* Types are the subdirectories of mdev_supported_types, in name order; files do not count. */
 static void test_list_subdirs(void **state) {
         char dir[] = "/tmp/test-sysfs-XXXXXX";
-        char path[128];
+        char path[128], link[128];
         char **names = NULL;
         size_t n = 0;
 
@@ -172,6 +172,25 @@ static void test_list_subdirs(void **state) {
         strv_free(names);
 
         assert_int_equal(sysfs_list_subdirs("/nonexistent-sysfs", &names, &n), -ENOENT);
+
+        /* A link to a directory is a subdirectory, not a device's own child; every entry for SYSFS_LIST_ALL. */
+        snprintf(link, sizeof(link), "%s/driver", dir);
+        assert_int_equal(symlink("idxd_mdev-dsa-1swq-v1", link), 0);
+        assert_int_equal(sysfs_list_subdirs(dir, &names, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(names[0], "driver");
+        strv_free(names);
+        assert_int_equal(sysfs_list(dir, SYSFS_LIST_OWN_SUBDIRS, &names, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(names[0], "idxd_mdev-dsa-1dwq-v1");
+        assert_string_equal(names[1], "idxd_mdev-dsa-1swq-v1");
+        strv_free(names);
+        assert_int_equal(sysfs_list(dir, SYSFS_LIST_ALL, &names, &n), 0);
+        assert_int_equal(n, 4);
+        assert_string_equal(names[0], "driver");
+        assert_string_equal(names[3], "uevent");
+        strv_free(names);
+        unlink(link);
 
         unlink(path);
         snprintf(path, sizeof(path), "%s/idxd_mdev-dsa-1swq-v1", dir);
