@@ -1,16 +1,21 @@
 #!/bin/bash
 # The README demo, run inside the VM by scripts/demo through tests/vm/run-vm:
-# the module with two software DSA parents, a system bus, udev and idxdd from
-# the build applying conf/'s example policy, then idxdctl creating, using and
-# destroying an mdev by hand.
+# the module with two software DSA parents, a system bus, udev, Debian's
+# libvirtd and idxdd from the build applying conf/'s example policy, then
+# idxdctl creating, using and destroying an mdev by hand, and last a guest
+# that libvirt starts (domain vm2 of the example policy) doing DSA work
+# through the mdev idxdd made for it and attached to its definition.
 # Prints TAP (one line per step) with the commands' output in between.
 set -uo pipefail
 . "$(dirname "$0")/stack.sh"
+. "$(dirname "$0")/libvirt.sh"
+. "$(dirname "$0")/nested.sh"
 
 policy=$src/conf/policy.d/10-example.json
 must "the example policy: vm1 gets 2 shared-WQ mdevs, vm2 a dedicated WQ" \
 	"$idxdctl" policy check "$policy"
 use_policy "$policy"
+have_libvirt && stack_libvirt=1
 stack_up sim_devices=2
 must "idxdctl parents" "$idxdctl" parents
 policy_applied() { [ "$("$idxdctl" list --domain vm1 | grep -c ' active ')" = 2 ] &&
@@ -42,4 +47,28 @@ step "open it through VFIO and run a verified MEMMOVE" \
 step "idxdctl destroy" "$idxdctl" destroy "$uuid"
 step "the mdev is gone" test ! -e "/sys/bus/mdev/devices/$uuid"
 step "idxdctl list" "$idxdctl" list
+
+if [ "${stack_libvirt:-0}" != 1 ]; then
+	echo "ok $((tap_n + 1)) - a guest started by libvirt # SKIP libvirtd or virsh not installed"
+	show_idxdd_log
+	exit 0
+fi
+vm2_mdev=$("$idxdctl" list --domain vm2 | awk '/ active / { print $1 }')
+must "build the guest's initramfs: Debian's kernel modules for vfio-pci, busybox, the VFIO client" \
+	nested_initramfs
+must "virsh define vm2: q35, software emulation, Intel vIOMMU, Debian's kernel; no hostdev in it" \
+	nested_define vm2 memmove,65536+memmove,1048576
+must "idxdd attached vm2's mdev ($vm2_mdev) to the definition" wait_for 30 nested_has_mdev vm2 "$vm2_mdev"
+virsh dumpxml --inactive vm2 | sed -n '/<hostdev/,/<\/hostdev>/p'
+must "virsh start vm2" virsh start vm2
+echo "(the guest boots Debian's kernel under software emulation inside this VM: 1-3 minutes)"
+t_guest_work() { nested_wait vm2 300 && nested_passed vm2; }
+step "in vm2, vfio-pci binds the vDSA and the VFIO client runs verified MEMMOVEs" t_guest_work
+echo "## vm2's serial console"
+nested_console vm2 | grep '^nested-guest\|^memmove' | sed 's/^/  /'
+step "idxdctl destroy of vm2's mdev while vm2 runs: refused" \
+	bash -c "! '$idxdctl' destroy '$vm2_mdev'"
+"$idxdctl" destroy "$vm2_mdev" 2>&1 | sed 's/^/  /'
+step "virsh destroy vm2" virsh destroy vm2
+step "idxdctl list: vm2's mdev is free again, still vm2's" "$idxdctl" list --domain vm2
 show_idxdd_log
