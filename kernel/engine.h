@@ -15,38 +15,61 @@ struct vfio_device;
 #define DSA_MAX_XFER_SHIFT	21	/* 2 MiB per descriptor */
 #define DSA_MAX_XFER		BIT(DSA_MAX_XFER_SHIFT)
 
-/**
- * struct dsa_engine - per-mdev engine state
- * @vfio: device whose IOVA space descriptors address
- * @buf: two bounce chunks
- * @nr_vectors: valid interrupt handles are 0..nr_vectors-1
- */
-struct dsa_engine {
-	struct vfio_device *vfio;
-	u8 *buf;
-	unsigned int nr_vectors;
-};
+struct dsa_engine;
 
 /**
- * struct dsa_outcome - what the device must do after a descriptor
+ * struct dsa_outcome - what the device must signal after one descriptor
  * @status: DSA completion status
  * @irq: raise interrupt @vector
  * @vector: guest MSI-X vector (the descriptor's interrupt handle)
  * @swerr: nonzero: an error that no completion record could carry,
  *	   to be reported in SWERR with this code
+ * @fault_write: for SWERR: the page fault was on a write
+ * @batch: for SWERR: the descriptor was a member of a batch
+ * @batch_idx: for SWERR: its index in the batch
+ * @opcode: operation of the descriptor, for SWERR
+ * @invalid_flags: for SWERR with an invalid-flags error
+ * @fault_addr: for SWERR with a page fault or an untranslatable record
  */
 struct dsa_outcome {
 	u8 status;
 	bool irq;
 	u16 vector;
 	u8 swerr;
+	bool fault_write;
+	bool batch;
+	u16 batch_idx;
+	u8 opcode;
+	u32 invalid_flags;
+	u64 fault_addr;
+};
+
+/**
+ * struct dsa_engine - per-mdev engine state
+ * @vfio: device whose IOVA space descriptors address
+ * @buf: two bounce chunks
+ * @nr_vectors: valid interrupt handles are 0..nr_vectors-1
+ * @dedicated: the WQ is dedicated: PASID and privilege fields are ignored
+ * @abort: set (WRITE_ONCE) to stop the running descriptor at its next
+ *	   chunk; it then completes with nothing written or signalled
+ * @complete: called once per descriptor (batch members too) that ran
+ */
+struct dsa_engine {
+	struct vfio_device *vfio;
+	u8 *buf;
+	unsigned int nr_vectors;
+	bool dedicated;
+	bool abort;
+	void (*complete)(struct dsa_engine *engine,
+			 const struct dsa_outcome *out);
 };
 
 int dsa_engine_init(struct dsa_engine *engine, struct vfio_device *vfio,
-		    unsigned int nr_vectors);
+		    unsigned int nr_vectors, bool dedicated,
+		    void (*complete)(struct dsa_engine *engine,
+				     const struct dsa_outcome *out));
 void dsa_engine_fini(struct dsa_engine *engine);
-void dsa_engine_run(struct dsa_engine *engine, const struct dsa_desc *desc,
-		    struct dsa_outcome *out);
+void dsa_engine_run(struct dsa_engine *engine, const struct dsa_desc *desc);
 
 void dsa_crc32c_init(void);
 u32 dsa_crc32c_update(u32 crc, const u8 *data, size_t len);

@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "ims.h"
 #include "parent.h"
+#include "queue.h"
 #include "sim_parent.h"
 
 static unsigned int sim_devices;
@@ -49,21 +50,29 @@ static int __init idxd_mdev_init(void)
 	}
 	dsa_crc32c_init();
 
-	ret = idxd_mdev_driver_register();
+	ret = idxd_queue_module_init();
 	if (ret)
 		return ret;
+	ret = idxd_mdev_driver_register();
+	if (ret)
+		goto err_queue;
 	ret = idxd_sim_init(sim_devices, &cfg);
-	if (ret) {
-		idxd_mdev_driver_unregister();
-		return ret;
-	}
+	if (ret)
+		goto err_driver;
 	return 0;
+
+err_driver:
+	idxd_mdev_driver_unregister();
+err_queue:
+	idxd_queue_module_exit();
+	return ret;
 }
 
 static void __exit idxd_mdev_exit(void)
 {
 	idxd_sim_exit();
 	idxd_mdev_driver_unregister();
+	idxd_queue_module_exit();
 }
 
 module_init(idxd_mdev_init);

@@ -34,7 +34,7 @@ static const struct idxd_type_info idxd_type_info[IDXD_WQ_KINDS] = {
 		.sysfs_name = "dsa-1swq-v1",
 		.pretty_name = "DSA 1 shared WQ",
 		.nr_vectors = 2,
-		.description = "DSA, one slot of a shared work queue, 2 MSI-X vectors on IMS",
+		.description = "DSA, one slot of a shared WQ (host only), 2 MSI-X vectors on IMS",
 	},
 };
 
@@ -432,8 +432,9 @@ static void idxd_vfio_request(struct vfio_device *vfio, unsigned int count)
 }
 
 /*
- * Descriptors run synchronously inside the portal write and hold no pages
- * pinned, so an unmap has nothing to wait for.
+ * The engine pins nothing (vfio_dma_rw() per chunk), so an unmap has
+ * nothing to wait for: a descriptor that reaches an unmapped IOVA
+ * afterwards completes with a page fault.
  */
 static void idxd_vfio_dma_unmap(struct vfio_device *vfio, u64 iova, u64 length)
 {

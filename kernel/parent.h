@@ -13,7 +13,6 @@
 #include <linux/mutex.h>
 
 struct dsa_desc;
-struct dsa_outcome;
 struct ims_table;
 struct idxd_vdev;
 
@@ -45,10 +44,12 @@ struct idxd_parent;
  * @wq_claim: take a WQ (dedicated) or a slot of one (shared)
  * @wq_release: give back what wq_claim() took
  * @wq_size: WQ size the guest sees for @kind
- * @submit: execute or queue one descriptor for @vdev; fills @out
+ * @submit: accept one descriptor for @vdev without waiting for it to run;
+ *	    0, or -EAGAIN when the WQ is full and the descriptor is dropped
  *
  * wq_free(), wq_claim() and wq_release() are called with the parent lock
- * held. submit() runs in the context of the user's portal write.
+ * held. submit() runs in the context of the user's portal write, with the
+ * device lock held.
  */
 struct idxd_parent_ops {
 	unsigned int (*wq_free)(struct idxd_parent *parent,
@@ -59,8 +60,8 @@ struct idxd_parent_ops {
 			   const struct idxd_wq_claim *claim);
 	unsigned int (*wq_size)(struct idxd_parent *parent,
 				enum idxd_wq_kind kind);
-	void (*submit)(struct idxd_parent *parent, struct idxd_vdev *vdev,
-		       const struct dsa_desc *desc, struct dsa_outcome *out);
+	int (*submit)(struct idxd_parent *parent, struct idxd_vdev *vdev,
+		      const struct dsa_desc *desc);
 };
 
 /**

@@ -106,12 +106,21 @@ enum dsa_cmd {
 #define DSA_CMDSTS_WQ_DEV_NOT_EN	0x32
 #define DSA_CMDSTS_INVAL_INT_IDX	0x41
 
-/* SWERR, first qword */
+/* SWERR: four qwords; first qword */
 #define DSA_SWERR_VALID		BIT_ULL(0)
 #define DSA_SWERR_OVERFLOW	BIT_ULL(1)
 #define DSA_SWERR_DESC_VALID	BIT_ULL(2)
 #define DSA_SWERR_WQ_VALID	BIT_ULL(3)
+#define DSA_SWERR_BATCH		BIT_ULL(4)
+#define DSA_SWERR_FAULT_WRITE	BIT_ULL(5)
+#define DSA_SWERR_PRIV		BIT_ULL(6)
 #define DSA_SWERR_CODE_SHIFT	8
+#define DSA_SWERR_WQ_SHIFT	16
+#define DSA_SWERR_OP_SHIFT	32
+#define DSA_SWERR_PASID_SHIFT	40
+/* second qword: batch index in bits 15:0, invalid flags in 63:32 */
+#define DSA_SWERR_INVFLAGS_SHIFT	32
+/* third qword: fault address */
 
 /* WQCFG (32 bytes per WQ) dwords */
 #define DSA_WQCFG_SIZE		32
@@ -138,26 +147,48 @@ enum dsa_cmd {
 
 enum dsa_op {
 	DSA_OP_NOOP = 0x00,
+	DSA_OP_BATCH = 0x01,
+	DSA_OP_DRAIN = 0x02,
 	DSA_OP_MEMMOVE = 0x03,
 	DSA_OP_MEMFILL = 0x04,
 	DSA_OP_COMPARE = 0x05,
+	DSA_OP_COMPVAL = 0x06,
+	DSA_OP_DUALCAST = 0x09,
 	DSA_OP_CRCGEN = 0x10,
+	DSA_OP_COPY_CRC = 0x11,
 };
+
+/* Batch limits: GENCAP.max_batch_shift, and the smallest batch */
+#define DSA_MAX_BATCH_SHIFT	5
+#define DSA_MAX_BATCH		BIT(DSA_MAX_BATCH_SHIFT)
+#define DSA_MIN_BATCH		2
+
+/* DUALCAST: the destinations must agree in these address bits */
+#define DSA_DUALCAST_MASK	GENMASK_ULL(11, 0)
 
 enum dsa_status {
 	DSA_STATUS_NONE = 0x00,
 	DSA_STATUS_SUCCESS = 0x01,
 	DSA_STATUS_SUCCESS_PRED = 0x02,
 	DSA_STATUS_PAGE_FAULT = 0x03,
+	DSA_STATUS_BATCH_FAIL = 0x05,
+	DSA_STATUS_BATCH_PAGE_FAULT = 0x06,
 	DSA_STATUS_BAD_OPCODE = 0x10,
 	DSA_STATUS_INVALID_FLAGS = 0x11,
 	DSA_STATUS_NOZERO_RESERVE = 0x12,
 	DSA_STATUS_XFER_ERANGE = 0x13,
+	DSA_STATUS_DESC_CNT_ERANGE = 0x14,
+	DSA_STATUS_OVERLAP_BUFFERS = 0x16,
+	DSA_STATUS_DCAST_ERR = 0x17,
+	DSA_STATUS_DESCLIST_ALIGN = 0x18,
 	DSA_STATUS_INT_HANDLE_INVAL = 0x19,
 	DSA_STATUS_CRA_XLAT = 0x1a,
 	DSA_STATUS_CRA_ALIGN = 0x1b,
 	DSA_STATUS_PRIV_BAD = 0x1d,
 };
+
+/* Completion status bit 7: the page fault was on a write */
+#define DSA_STATUS_FAULT_WRITE	0x80
 
 /* 64-byte work descriptor, little endian, as written to the portal */
 struct dsa_desc {
@@ -166,11 +197,12 @@ struct dsa_desc {
 	__le64 completion_addr;
 	__le64 src;		/* source, or MEMFILL pattern */
 	__le64 dst;		/* destination, or COMPARE second source */
-	__le32 xfer_size;
+	__le32 xfer_size;	/* or BATCH descriptor count */
 	__le16 int_handle;
 	__le16 rsvd1;
 	union {
 		u8 expected_res;	/* COMPARE with DSA_FLAG_CR */
+		__le64 dest2;		/* DUALCAST */
 		struct {
 			__le32 crc_seed;
 			__le32 crc_rsvd;

@@ -9,7 +9,7 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 
-#include "engine.h"
+#include "queue.h"
 #include "sim_parent.h"
 #include "vdev.h"
 
@@ -94,11 +94,11 @@ static unsigned int idxd_sim_wq_size(struct idxd_parent *parent,
 	return IDXD_SIM_WQ_SIZE;
 }
 
-static void idxd_sim_submit(struct idxd_parent *parent, struct idxd_vdev *vdev,
-			    const struct dsa_desc *desc,
-			    struct dsa_outcome *out)
+/* The software engine runs it on the mdev's queue worker. */
+static int idxd_sim_submit(struct idxd_parent *parent, struct idxd_vdev *vdev,
+			   const struct dsa_desc *desc)
 {
-	dsa_engine_run(&vdev->engine, desc, out);
+	return idxd_queue_submit(&vdev->queue, desc);
 }
 
 static const struct idxd_parent_ops idxd_sim_ops = {

@@ -4,14 +4,18 @@
  * portal and VFIO interrupt binding of one mdev.
  */
 #include <linux/eventfd.h>
+#include <linux/log2.h>
 #include <linux/pci_regs.h>
+#include <linux/slab.h>
 
 #include "ims.h"
 #include "vdev.h"
 
-#define VDEV_OPCAP_BITS	(BIT_ULL(DSA_OP_NOOP) | BIT_ULL(DSA_OP_MEMMOVE) | \
+#define VDEV_OPCAP_BITS	(BIT_ULL(DSA_OP_NOOP) | BIT_ULL(DSA_OP_BATCH) | \
+			 BIT_ULL(DSA_OP_DRAIN) | BIT_ULL(DSA_OP_MEMMOVE) | \
 			 BIT_ULL(DSA_OP_MEMFILL) | BIT_ULL(DSA_OP_COMPARE) | \
-			 BIT_ULL(DSA_OP_CRCGEN))
+			 BIT_ULL(DSA_OP_COMPVAL) | BIT_ULL(DSA_OP_DUALCAST) | \
+			 BIT_ULL(DSA_OP_CRCGEN) | BIT_ULL(DSA_OP_COPY_CRC))
 
 static void put_le16_at(u8 *p, unsigned int off, u16 val)
 {
@@ -98,6 +102,17 @@ static void vdev_sync_state(struct idxd_vdev *vdev)
 	put_le32_at(vdev->regs, wqcfg6, val);
 }
 
+/* Partial descriptors never outlive a disable, a reset or the user. */
+static void vdev_portal_discard(struct idxd_vdev *vdev)
+{
+	unsigned int i;
+
+	if (!vdev->stage)
+		return;
+	for (i = 0; i < VDEV_PORTAL_SLOTS; i++)
+		vdev->stage[i].present = 0;
+}
+
 static void vdev_regs_init(struct idxd_vdev *vdev)
 {
 	struct idxd_parent *parent = vdev->parent;
@@ -109,7 +124,8 @@ static void vdev_regs_init(struct idxd_vdev *vdev)
 	put_le32_at(regs, DSA_REG_VER, DSA_VER_1_0);
 	put_le64_at(regs, DSA_REG_GENCAP, DSA_GENCAP_OVERLAP_COPY |
 		    DSA_GENCAP_CC_MEM |
-		    (u64)DSA_MAX_XFER_SHIFT << DSA_GENCAP_XFER_SHIFT);
+		    (u64)DSA_MAX_XFER_SHIFT << DSA_GENCAP_XFER_SHIFT |
+		    (u64)DSA_MAX_BATCH_SHIFT << DSA_GENCAP_BATCH_SHIFT);
 	wqcap = parent->ops->wq_size(parent, kind) |
 		1ULL << DSA_WQCAP_NUM_WQS_SHIFT |
 		(kind == IDXD_WQ_SHARED ? DSA_WQCAP_SHARED :
@@ -131,11 +147,14 @@ static void vdev_regs_init(struct idxd_vdev *vdev)
 	put_le32_at(regs, DSA_REG_WQCFG, parent->ops->wq_size(parent, kind));
 	put_le32_at(regs, DSA_REG_WQCFG + 2 * 4,
 		    kind == IDXD_WQ_DEDICATED ? DSA_WQCFG_MODE_DEDICATED : 0);
-	put_le32_at(regs, DSA_REG_WQCFG + 3 * 4, DSA_MAX_XFER_SHIFT);
+	/* dword 3: max transfer shift (bits 4:0), max batch shift (8:5) */
+	put_le32_at(regs, DSA_REG_WQCFG + 3 * 4,
+		    DSA_MAX_XFER_SHIFT | DSA_MAX_BATCH_SHIFT << 5);
 
 	vdev->dev_enabled = false;
 	vdev->wq_enabled = false;
 	vdev_sync_state(vdev);
+	vdev_portal_discard(vdev);
 }
 
 static void vdev_fire(struct idxd_vdev *vdev, unsigned int vector)
@@ -147,26 +166,52 @@ static void vdev_fire(struct idxd_vdev *vdev, unsigned int vector)
 /* Vector 0 carries device events (errors, command completion). */
 static void vdev_raise_cause(struct idxd_vdev *vdev, u32 cause)
 {
+	spin_lock(&vdev->regs_lock);
 	put_le32_at(vdev->regs, DSA_REG_INTCAUSE,
 		    get_le32_at(vdev->regs, DSA_REG_INTCAUSE) | cause);
+	spin_unlock(&vdev->regs_lock);
 	vdev_fire(vdev, 0);
 }
 
-static void vdev_swerr(struct idxd_vdev *vdev, u8 code, u8 opcode)
+/* The first error is kept; later ones only set the overflow bit. */
+static void vdev_swerr(struct idxd_vdev *vdev, const struct dsa_outcome *out)
 {
-	u64 err = get_le32_at(vdev->regs, DSA_REG_SWERR);
+	u64 err;
 
+	spin_lock(&vdev->regs_lock);
+	err = get_le32_at(vdev->regs, DSA_REG_SWERR);
 	if (err & DSA_SWERR_VALID) {
 		put_le32_at(vdev->regs, DSA_REG_SWERR, err | DSA_SWERR_OVERFLOW);
 	} else {
-		err = DSA_SWERR_VALID | DSA_SWERR_WQ_VALID |
-		      (u64)code << DSA_SWERR_CODE_SHIFT;
+		err = DSA_SWERR_VALID | DSA_SWERR_DESC_VALID |
+		      DSA_SWERR_WQ_VALID |
+		      (out->batch ? DSA_SWERR_BATCH : 0) |
+		      (out->fault_write ? DSA_SWERR_FAULT_WRITE : 0) |
+		      (u64)out->swerr << DSA_SWERR_CODE_SHIFT |
+		      (u64)out->opcode << DSA_SWERR_OP_SHIFT;
 		put_le64_at(vdev->regs, DSA_REG_SWERR, err);
-		vdev->regs[DSA_REG_SWERR + 8] = opcode;
+		put_le64_at(vdev->regs, DSA_REG_SWERR + 8,
+			    (u64)out->invalid_flags << DSA_SWERR_INVFLAGS_SHIFT |
+			    (out->batch ? out->batch_idx : 0));
+		put_le64_at(vdev->regs, DSA_REG_SWERR + 16, out->fault_addr);
+		put_le64_at(vdev->regs, DSA_REG_SWERR + 24, 0);
 	}
+	spin_unlock(&vdev->regs_lock);
 	/* GENCTRL bit 0: software error interrupt enable */
 	if (get_le32_at(vdev->regs, DSA_REG_GENCTRL) & BIT(0))
 		vdev_raise_cause(vdev, DSA_INTC_ERR);
+}
+
+/* The engine finished a descriptor (on the queue worker). */
+static void vdev_complete(struct dsa_engine *engine,
+			  const struct dsa_outcome *out)
+{
+	struct idxd_vdev *vdev = container_of(engine, struct idxd_vdev, engine);
+
+	if (out->swerr)
+		vdev_swerr(vdev, out);
+	if (out->irq)
+		vdev_fire(vdev, out->vector);
 }
 
 /* Commands complete at once; @operand is checked as the idxd driver sets it. */
@@ -182,18 +227,25 @@ static u32 vdev_command(struct idxd_vdev *vdev, unsigned int cmd,
 	case DSA_CMD_DISABLE_DEVICE:
 		if (!vdev->dev_enabled)
 			return DSA_CMDSTS_DIS_DEV_NOT_EN;
+		/* disabling waits for what the WQ accepted */
+		idxd_queue_drain(&vdev->queue);
 		vdev->dev_enabled = false;
 		vdev->wq_enabled = false;
+		vdev_portal_discard(vdev);
 		return DSA_CMDSTS_SUCCESS;
 	case DSA_CMD_RESET_DEVICE:
+		idxd_queue_abort(&vdev->queue);
 		vdev_regs_init(vdev);
 		return DSA_CMDSTS_SUCCESS;
 	case DSA_CMD_DRAIN_ALL:
-	case DSA_CMD_ABORT_ALL:
 	case DSA_CMD_DRAIN_PASID:
+		idxd_queue_drain(&vdev->queue);
+		return DSA_CMDSTS_SUCCESS;
+	case DSA_CMD_ABORT_ALL:
 	case DSA_CMD_ABORT_PASID:
+		idxd_queue_abort(&vdev->queue);
+		return DSA_CMDSTS_SUCCESS;
 	case DSA_CMD_RELEASE_INT_HANDLE:
-		/* descriptors run synchronously: nothing is in flight */
 		return DSA_CMDSTS_SUCCESS;
 	case DSA_CMD_ENABLE_WQ:
 		if (operand != 0)
@@ -213,8 +265,14 @@ static u32 vdev_command(struct idxd_vdev *vdev, unsigned int cmd,
 			return DSA_CMDSTS_INVAL_WQIDX;
 		if (!vdev->dev_enabled)
 			return DSA_CMDSTS_WQ_DEV_NOT_EN;
-		if (cmd == DSA_CMD_DISABLE_WQ || cmd == DSA_CMD_RESET_WQ)
+		if (cmd == DSA_CMD_ABORT_WQ || cmd == DSA_CMD_RESET_WQ)
+			idxd_queue_abort(&vdev->queue);
+		else
+			idxd_queue_drain(&vdev->queue);
+		if (cmd == DSA_CMD_DISABLE_WQ || cmd == DSA_CMD_RESET_WQ) {
 			vdev->wq_enabled = false;
+			vdev_portal_discard(vdev);
+		}
 		return DSA_CMDSTS_SUCCESS;
 	case DSA_CMD_REQUEST_INT_HANDLE:
 		/* the handle of a vector is its index */
@@ -305,8 +363,22 @@ static u32 vdev_pba_read(struct idxd_vdev *vdev, unsigned int off)
 	return val;
 }
 
+static bool vdev_reg_is_async(unsigned int off)
+{
+	return off == DSA_REG_INTCAUSE ||
+	       (off >= DSA_REG_SWERR && off < DSA_REG_SWERR + 32);
+}
+
 static u32 vdev_bar0_read32(struct idxd_vdev *vdev, unsigned int off)
 {
+	u32 val;
+
+	if (vdev_reg_is_async(off)) {
+		spin_lock(&vdev->regs_lock);
+		val = get_le32_at(vdev->regs, off);
+		spin_unlock(&vdev->regs_lock);
+		return val;
+	}
 	if (off < DSA_REG_FILE_SIZE)
 		return get_le32_at(vdev->regs, off);
 	if (off >= DSA_REG_MSIX_TABLE &&
@@ -328,15 +400,14 @@ static void vdev_bar0_write32(struct idxd_vdev *vdev, unsigned int off,
 		put_le32_at(vdev->regs, off, val);
 		break;
 	case DSA_REG_INTCAUSE:
-		/* write 1 to clear */
-		old = get_le32_at(vdev->regs, off);
-		put_le32_at(vdev->regs, off, old & ~val);
-		break;
 	case DSA_REG_SWERR:
-		/* valid and overflow are write 1 to clear, the rest read-only */
+		/* INTCAUSE and SWERR's valid and overflow: write 1 to clear */
+		if (off == DSA_REG_SWERR)
+			val &= DSA_SWERR_VALID | DSA_SWERR_OVERFLOW;
+		spin_lock(&vdev->regs_lock);
 		old = get_le32_at(vdev->regs, off);
-		val &= DSA_SWERR_VALID | DSA_SWERR_OVERFLOW;
 		put_le32_at(vdev->regs, off, old & ~val);
+		spin_unlock(&vdev->regs_lock);
 		break;
 	case DSA_REG_CMD:
 		vdev_write_cmd(vdev, val);
@@ -401,32 +472,68 @@ static int vdev_cfg_access(struct idxd_vdev *vdev, u8 *buf, size_t count,
 	return 0;
 }
 
+static int vdev_submit(struct idxd_vdev *vdev, const void *bytes)
+{
+	struct idxd_parent *parent = vdev->parent;
+	struct dsa_desc desc;
+
+	memcpy(&desc, bytes, sizeof(desc));
+	return parent->ops->submit(parent, vdev, &desc);
+}
+
+/*
+ * A piece is a naturally aligned 4, 8, 16 or 32-byte write. Pieces are
+ * collected per 64-byte slot in any order; the descriptor is submitted
+ * when all 64 bytes are there. A piece overlapping bytes already staged
+ * in its slot drops them and starts a new descriptor.
+ */
+static int vdev_portal_piece(struct idxd_vdev *vdev, const u8 *buf,
+			     size_t count, u64 off)
+{
+	unsigned int at = off % VDEV_PORTAL_STRIDE;
+	struct vdev_portal_slot *slot;
+	u64 mask;
+
+	if (count < 4 || !is_power_of_2(count) || !IS_ALIGNED(off, count))
+		return -EINVAL;
+	if (!vdev->stage) {
+		vdev->stage = kvcalloc(VDEV_PORTAL_SLOTS, sizeof(*vdev->stage),
+				       GFP_KERNEL);
+		if (!vdev->stage)
+			return -ENOMEM;
+	}
+	slot = &vdev->stage[off / VDEV_PORTAL_STRIDE];
+	mask = GENMASK_ULL(at + count - 1, at);
+	if (slot->present & mask)
+		slot->present = 0;
+	memcpy(slot->bytes + at, buf, count);
+	slot->present |= mask;
+	if (slot->present != U64_MAX)
+		return 0;
+	slot->present = 0;
+	return vdev_submit(vdev, slot->bytes);
+}
+
 static int vdev_portal_access(struct idxd_vdev *vdev, u8 *buf, size_t count,
 			      u64 off, bool write)
 {
-	struct idxd_parent *parent = vdev->parent;
-	struct dsa_outcome out;
-	struct dsa_desc desc;
-
 	if (off >= VDEV_BAR2_SIZE || count > VDEV_BAR2_SIZE - off)
 		return -EINVAL;
 	if (!write) {
 		memset(buf, 0xff, count);
 		return 0;
 	}
-	/* A submission is one whole, aligned 64-byte descriptor. */
-	if (count != sizeof(desc) || !IS_ALIGNED(off, VDEV_PORTAL_STRIDE))
+	if (count > VDEV_PORTAL_STRIDE)
 		return -EINVAL;
 	if (!vdev->dev_enabled || !vdev->wq_enabled)
 		return -EIO;
-
-	memcpy(&desc, buf, sizeof(desc));
-	parent->ops->submit(parent, vdev, &desc, &out);
-	if (out.swerr)
-		vdev_swerr(vdev, out.swerr, le32_to_cpu(desc.flags_opcode) >> 24);
-	if (out.irq)
-		vdev_fire(vdev, out.vector);
-	return 0;
+	if (count == VDEV_PORTAL_STRIDE && IS_ALIGNED(off, VDEV_PORTAL_STRIDE)) {
+		/* a whole descriptor replaces whatever its slot held */
+		if (vdev->stage)
+			vdev->stage[off / VDEV_PORTAL_STRIDE].present = 0;
+		return vdev_submit(vdev, buf);
+	}
+	return vdev_portal_piece(vdev, buf, count, off);
 }
 
 /**
@@ -483,17 +590,27 @@ int idxd_vdev_init(struct idxd_vdev *vdev, struct idxd_parent *parent,
 	vdev->parent = parent;
 	vdev->type = type;
 	mutex_init(&vdev->lock);
+	spin_lock_init(&vdev->regs_lock);
 	ret = idxd_parent_reserve(parent, type, &vdev->res);
 	if (ret)
 		return ret;
-	ret = dsa_engine_init(&vdev->engine, &vdev->vfio, vdev->res.nr_vectors);
-	if (ret) {
-		idxd_parent_unreserve(parent, &vdev->res);
-		return ret;
-	}
+	ret = dsa_engine_init(&vdev->engine, &vdev->vfio, vdev->res.nr_vectors,
+			      type->kind == IDXD_WQ_DEDICATED, vdev_complete);
+	if (ret)
+		goto err_unreserve;
+	ret = idxd_queue_init(&vdev->queue, &vdev->engine,
+			      parent->ops->wq_size(parent, type->kind));
+	if (ret)
+		goto err_engine;
 	vdev_cfg_init(vdev);
 	vdev_regs_init(vdev);
 	return 0;
+
+err_engine:
+	dsa_engine_fini(&vdev->engine);
+err_unreserve:
+	idxd_parent_unreserve(parent, &vdev->res);
+	return ret;
 }
 
 /**
@@ -502,6 +619,9 @@ int idxd_vdev_init(struct idxd_vdev *vdev, struct idxd_parent *parent,
  */
 void idxd_vdev_destroy(struct idxd_vdev *vdev)
 {
+	kvfree(vdev->stage);
+	vdev->stage = NULL;
+	idxd_queue_fini(&vdev->queue);
 	dsa_engine_fini(&vdev->engine);
 	idxd_parent_unreserve(vdev->parent, &vdev->res);
 	if (vdev->req_trigger)
@@ -519,6 +639,7 @@ void idxd_vdev_destroy(struct idxd_vdev *vdev)
 void idxd_vdev_reset(struct idxd_vdev *vdev)
 {
 	mutex_lock(&vdev->lock);
+	idxd_queue_abort(&vdev->queue);
 	vdev_regs_init(vdev);
 	mutex_unlock(&vdev->lock);
 }
@@ -533,6 +654,8 @@ void idxd_vdev_close(struct idxd_vdev *vdev)
 	unsigned int i;
 
 	mutex_lock(&vdev->lock);
+	/* nothing touches the user's memory or eventfds after this */
+	idxd_queue_abort(&vdev->queue);
 	for (i = 0; i < vdev->res.nr_vectors; i++) {
 		ims_set_trigger(ims, vdev->res.ims_index[i], NULL);
 		ims_unmask(ims, vdev->res.ims_index[i]);
@@ -542,6 +665,8 @@ void idxd_vdev_close(struct idxd_vdev *vdev)
 	vdev->req_trigger = NULL;
 	vdev_cfg_init(vdev);
 	vdev_regs_init(vdev);
+	kvfree(vdev->stage);
+	vdev->stage = NULL;
 	mutex_unlock(&vdev->lock);
 }
 

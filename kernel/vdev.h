@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "parent.h"
+#include "queue.h"
 #include "regs.h"
 
 /* VFIO region offsets, the same scheme vfio-pci uses */
@@ -19,6 +20,19 @@
 #define VDEV_REGION_OFFSET(i)	((u64)(i) << VDEV_REGION_SHIFT)
 #define VDEV_REGION_INDEX(off)	((off) >> VDEV_REGION_SHIFT)
 #define VDEV_REGION_MASK	(VDEV_REGION_OFFSET(1) - 1)
+
+/* Submission slots of the portal BAR: one per 64-byte aligned offset. */
+#define VDEV_PORTAL_SLOTS	(VDEV_BAR2_SIZE / VDEV_PORTAL_STRIDE)
+
+/**
+ * struct vdev_portal_slot - a descriptor arriving in pieces
+ * @bytes: the descriptor as written so far
+ * @present: bit i set when byte i has been written
+ */
+struct vdev_portal_slot {
+	u8 bytes[VDEV_PORTAL_STRIDE];
+	u64 present;
+};
 
 /* Largest single read or write the device accepts. */
 #define VDEV_ACCESS_MAX		VDEV_CFG_SIZE
@@ -29,13 +43,17 @@
  * @parent: the parent device
  * @type: the mdev type it was created as
  * @res: WQ and IMS entries held; back to the parent on release
- * @lock: guards everything below and serialises descriptor execution
+ * @lock: guards everything below but @regs_lock's registers; commands,
+ *	  portal writes and resets run under it
+ * @regs_lock: guards INTCAUSE and SWERR, which the queue worker sets
  * @cfg: PCI config space image
  * @cfg_wmask: writable bits of @cfg
  * @regs: BAR0 register image below DSA_REG_FILE_SIZE
  * @dev_enabled: device enabled by the ENABLE_DEVICE command
  * @wq_enabled: WQ 0 enabled by the ENABLE_WQ command
  * @engine: descriptor engine
+ * @queue: accepted descriptors, run by the engine on a worker
+ * @stage: partial descriptors per portal slot, allocated on the first piece
  * @req_trigger: eventfd bound to VFIO_PCI_REQ_IRQ_INDEX
  */
 struct idxd_vdev {
@@ -43,13 +61,16 @@ struct idxd_vdev {
 	struct idxd_parent *parent;
 	const struct idxd_mdev_type *type;
 	struct idxd_reservation res;
-	struct mutex lock;	/* registers, config space, engine, req_trigger */
+	struct mutex lock;	/* registers, config space, portal, req_trigger */
+	spinlock_t regs_lock;	/* INTCAUSE, SWERR */
 	u8 cfg[VDEV_CFG_SIZE];
 	u8 cfg_wmask[VDEV_CFG_SIZE];
 	u8 regs[DSA_REG_FILE_SIZE];
 	bool dev_enabled;
 	bool wq_enabled;
 	struct dsa_engine engine;
+	struct idxd_queue queue;
+	struct vdev_portal_slot *stage;
 	struct eventfd_ctx *req_trigger;
 };
 

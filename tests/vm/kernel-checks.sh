@@ -33,6 +33,9 @@ swq=$types/idxd_mdev-dsa-1swq-v1
 mdevs=/sys/bus/mdev/devices
 
 n=0
+# note TEXT: a comment in the TAP stream, also from inside a check
+exec 3>&1
+note() { echo "# $*" >&3; }
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { # not_ok NAME DETAILS
 	n=$((n + 1))
@@ -216,6 +219,24 @@ check "bad descriptors get DSA error statuses" \
 	"$client" "$u_vfio" bad-desc
 check "fuzzing: 2 x 20000 random descriptors, register, config and SET_IRQS operations" \
 	sh -c "'$client' '$u_vfio' fuzz 20000 1 && '$client' '$u_vfio' fuzz 20000 2"
+# ops prints TAP itself: its lines pass through, named after the pieces.
+t_ops() { # t_ops PIECES
+	local rc
+	"$client" --pieces "$1" "$u_vfio" ops >"$tmp/ops" 2>&1
+	rc=$?
+	sed -E "s/^((not )?ok [0-9]+ - )/\1$1-byte pieces: /" "$tmp/ops"
+	[ "$rc" -eq 0 ] || not_ok "ops with $1-byte pieces exits 0" "exit status $rc"
+}
+t_ops 64
+t_ops 8
+t_ops 4
+t_bench() {
+	local out
+	out=$("$client" --pieces 8 "$u_vfio" bench 65536 50) || fail "$out"
+	note "$out"
+	case "$out" in *"verified=yes"*) ;; *) fail "not verified: $out" ;; esac
+}
+check "bench: 50 MEMMOVEs of 64 KiB in 8-byte pieces, verified" t_bench
 t_memmove() {
 	local out
 	out=$("$client" "$u_vfio" memmove 1048576) || fail "$out"
@@ -243,9 +264,9 @@ fi
 u_swq=$(uuid 9002)
 create "$swq" "$u_swq" >/dev/null
 check "VFIO client selftest on a shared-WQ mdev" "$client" "$u_swq" selftest
+check "bad descriptors on a shared-WQ mdev (PASID refused there)" \
+	"$client" "$u_swq" bad-desc
 remove "$u_swq" >/dev/null
-
-# ---- remove while open ----
 
 # wait_for FILE TEXT SECONDS
 wait_for() {
@@ -256,6 +277,76 @@ wait_for() {
 	done
 	return 1
 }
+
+# ---- the queue: a flood, work left queued, other mdevs unaffected ----
+
+t_flood() {
+	"$client" "$u_vfio" flood 1000 >"$tmp/flood" 2>&1 || fail "$(cat "$tmp/flood")"
+	note "$(grep '^flood:' "$tmp/flood")"
+}
+check "flood of 1000 2 MiB MEMMOVEs: writes return at once, EAGAIN past the WQ size, all accepted complete" \
+	t_flood
+
+t_queued_close() {
+	local u before
+	u=$(uuid 9101)
+	before=$(val "$parent/ims_available")
+	create "$dwq" "$u" >/dev/null || fail "create"
+	"$client" "$u" flood 200 leave || fail "flood"
+	"$client" "$u" flood 200 leave || fail "flood again"
+	"$client" "$u" selftest >/dev/null || fail "selftest after the aborted work"
+	remove "$u" || fail "remove"
+	expect "ims_available" "$(val "$parent/ims_available")" "$before"
+}
+check "close with 2 MiB copies queued aborts them; the next user finds a working device" t_queued_close
+
+t_queued_remove() {
+	local u pid rc before
+	u=$(uuid 9102)
+	before=$(val "$parent/ims_available")
+	create "$dwq" "$u" >/dev/null || fail "create"
+	"$client" "$u" flood 200 hold >"$tmp/fh" 2>&1 &
+	pid=$!
+	wait_for "$tmp/fh" holding 30 || { kill "$pid"; fail "client did not flood: $(cat "$tmp/fh")"; }
+	remove "$u" || fail "remove"
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$tmp/fh"
+	expect "client exit (request eventfd fired)" "$rc" 0
+	test ! -e "$mdevs/$u" || fail "mdev still there"
+	expect "ims_available" "$(val "$parent/ims_available")" "$before"
+}
+check "remove while work is queued: request, close aborts the queue, IMS entries back" t_queued_remove
+
+t_no_stall() {
+	local a b pid rc=0 t0 t1 rounds
+	a=$(uuid 9103)
+	b=$(uuid 9104)
+	create "$dwq" "$a" >/dev/null || fail "create"
+	create "$dwq" "$b" >/dev/null || fail "create"
+	rm -f "$tmp/stop"
+	# keeps a's queue full of 2 MiB copies until told to stop
+	(n=0; while [ ! -e "$tmp/stop" ]; do
+		"$client" "$a" flood 300 >/dev/null 2>&1 || { echo "flood failed"; exit 1; }
+		n=$((n + 1))
+	done; echo "$n") >"$tmp/fa" 2>&1 &
+	pid=$!
+	sleep 1
+	t0=$(date +%s)
+	"$client" --pieces 8 "$b" ops >"$tmp/fb" 2>&1 || rc=$?
+	t1=$(date +%s)
+	touch "$tmp/stop"
+	wait "$pid" || fail "flood on $a: $(cat "$tmp/fa")"
+	rounds=$(cat "$tmp/fa")
+	grep -v '^ok' "$tmp/fb"
+	note "ops on $b took $((t1 - t0)) s while $a ran $rounds floods"
+	expect "ops on the other mdev" "$rc" 0
+	[ "$rounds" -ge 1 ] || fail "no flood completed meanwhile"
+	remove "$a" && remove "$b" || fail "remove"
+}
+check "a flooded mdev does not stall another: ops pass on a second mdev meanwhile" t_no_stall
+
+# ---- remove while open ----
 
 t_remove_open() {
 	local pid rc rm_rc before

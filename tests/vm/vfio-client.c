@@ -1,22 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vfio-client: drives one idxd_mdev mdev through VFIO the way a VMM would,
- * and checks what the device does.
+ * vfio-client: drives one DSA device through VFIO the way a VMM would, and
+ * checks what the device does. The device is an idxd_mdev mdev (UUID) or,
+ * with --pci, a PCI function bound to vfio-pci (a nested guest's vDSA).
  *
- *   vfio-client UUID selftest      config space, registers, all opcodes, IRQs
- *   vfio-client UUID mask-test     a masked vector holds its interrupt
- *   vfio-client UUID bad-desc      bad descriptors get DSA error statuses
- *   vfio-client UUID hold SECONDS  hold the device open until the request
- *                                  eventfd fires (exit 0) or SECONDS pass (1)
- *   vfio-client UUID hold-noreq SECONDS  same, without a request eventfd
- *   vfio-client UUID memmove [BYTES]  one verified copy, human readable
- *   vfio-client UUID fuzz [N [SEED]]  N random descriptors, register,
- *                                  config and SET_IRQS operations, then
- *                                  checks the device still works
+ *   vfio-client [OPTIONS] UUID|--pci BDF SUBCOMMAND [ARGS]
  *
- * Each check prints "PASS what" or "FAIL what: why"; the exit status is 0
- * only if all passed. Built on the host: cc -O2 -Wall -o vfio-client
- * vfio-client.c (see tests/vm/Makefile).
+ *   selftest       config space, registers, all opcodes, IRQs
+ *   ops            every operation, a bad opcode, an unmapped IOVA, a
+ *                  masked vector, a BATCH: TAP lines, for guests
+ *   bench SIZE COUNT  COUNT MEMMOVEs of SIZE bytes, one line of numbers
+ *   mask-test      a masked vector holds its interrupt
+ *   bad-desc       bad descriptors and pieces get DSA error statuses
+ *   flood N [wait|leave|hold]  N submissions without waiting
+ *   hold SECONDS   hold the device open until the request eventfd fires
+ *                  (exit 0) or SECONDS pass (1)
+ *   hold-noreq SECONDS  same, without a request eventfd
+ *   memmove [BYTES]  one verified copy, human readable
+ *   fuzz [N [SEED]]  N random descriptors, register, config and SET_IRQS
+ *                  operations, then checks the device still works
+ *
+ * Options: --pieces 4|8|16|32|64 writes each descriptor to the portal in
+ * pieces of that size (as a VMM forwards a guest's stores; default 64,
+ * one write); --tap prints TAP lines instead of PASS/FAIL (ops always
+ * does). Each check prints "PASS what" or "FAIL what: why"; the exit
+ * status is 0 only if all passed. Built on the host: see tests/vm/Makefile
+ * (static: make -C tests/vm static).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,9 +83,13 @@ struct dev {
 	uint8_t *mem;		/* DMA_SIZE bytes at IOVA_BASE */
 	uint32_t msix_table;	/* BAR0 offset of the MSI-X table */
 	uint32_t msix_pba;
+	volatile uint8_t *bar0_map, *bar2_map;	/* vfio-pci: mmap'ed BARs */
 };
 
 static int failures;
+static unsigned int pieces = 64;	/* portal write size */
+static bool tap;
+static unsigned int tap_n;
 
 static void result(bool ok, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -84,11 +97,18 @@ static void result(bool ok, const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
+	tap_n++;
 	if (ok) {
-		printf("PASS %s\n", what);
+		if (tap)
+			printf("ok %u - %s\n", tap_n, what);
+		else
+			printf("PASS %s\n", what);
 	} else {
 		failures++;
-		printf("FAIL %s: ", what);
+		if (tap)
+			printf("not ok %u - %s # ", tap_n, what);
+		else
+			printf("FAIL %s: ", what);
 		va_start(ap, fmt);
 		vprintf(fmt, ap);
 		va_end(ap);
@@ -97,12 +117,23 @@ static void result(bool ok, const char *what, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* TAP: a check that cannot run here, and why (never counted as passed). */
+static void skip(const char *what, const char *why)
+{
+	tap_n++;
+	if (tap)
+		printf("ok %u - %s # SKIP %s\n", tap_n, what, why);
+	else
+		printf("SKIP %s: %s\n", what, why);
+	fflush(stdout);
+}
+
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("FAIL setup: ");
+	printf(tap ? "Bail out! setup: " : "FAIL setup: ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -213,9 +244,26 @@ static int set_irqs(struct dev *d, unsigned int index, uint32_t flags,
 	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
 }
 
-static void dev_open(struct dev *d, const char *uuid)
+static volatile uint8_t *region_map(struct dev *d, unsigned int index)
 {
-	char path[PATH_MAX], link[PATH_MAX];
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+	void *p;
+
+	if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &info) ||
+	    !(info.flags & VFIO_REGION_INFO_FLAG_MMAP) || !info.size)
+		return NULL;
+	p = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+		 info.offset);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * @sysdev: the device's sysfs directory; @name: what VFIO_GROUP_GET_DEVICE_FD
+ * wants (the mdev UUID or the PCI address).
+ */
+static void dev_open(struct dev *d, const char *sysdev, const char *name)
+{
+	char path[PATH_MAX + 32], link[PATH_MAX];
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	struct vfio_irq_info irq = { .argsz = sizeof(irq) };
@@ -223,11 +271,10 @@ static void dev_open(struct dev *d, const char *uuid)
 
 	memset(d, 0, sizeof(*d));
 	d->req = -1;
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
-		 uuid);
+	snprintf(path, sizeof(path), "%s/iommu_group", sysdev);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
-		die("no IOMMU group for %s", uuid);
+		die("no IOMMU group for %s", name);
 	link[n] = '\0';
 	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
 
@@ -248,9 +295,9 @@ static void dev_open(struct dev *d, const char *uuid)
 		die("VFIO_GROUP_SET_CONTAINER");
 	if (ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		die("VFIO_SET_IOMMU");
-	d->fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	d->fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (d->fd < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD %s", uuid);
+		die("VFIO_GROUP_GET_DEVICE_FD %s", name);
 
 	d->mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -266,6 +313,9 @@ static void dev_open(struct dev *d, const char *uuid)
 	d->cfg_off = region_offset(d, VFIO_PCI_CONFIG_REGION_INDEX, NULL);
 	d->bar0_off = region_offset(d, VFIO_PCI_BAR0_REGION_INDEX, NULL);
 	d->bar2_off = region_offset(d, VFIO_PCI_BAR2_REGION_INDEX, NULL);
+	/* only vfio-pci maps BARs; the mdev traps every access */
+	d->bar0_map = region_map(d, VFIO_PCI_BAR0_REGION_INDEX);
+	d->bar2_map = region_map(d, VFIO_PCI_BAR2_REGION_INDEX);
 
 	irq.index = VFIO_PCI_MSIX_IRQ_INDEX;
 	if (ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq))
@@ -316,6 +366,24 @@ static uint64_t wait_irq(int fd, int ms)
 	if (poll(&p, 1, ms) == 1 && read(fd, &count, sizeof(count)) != 8)
 		count = 0;
 	return count;
+}
+
+static double now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+/* Waits up to @ms for the device to write a completion status. */
+static uint8_t wait_status(volatile struct dsa_completion_record *cr, int ms)
+{
+	double end = now_us() + ms * 1000.0;
+
+	while (!cr->status && now_us() < end)
+		usleep(20);
+	return cr->status;
 }
 
 static void drain_irqs(struct dev *d)
@@ -373,9 +441,48 @@ static void desc_init(struct dev *d, struct dsa_hw_desc *desc, int opcode,
 	desc->int_handle = vector;
 }
 
+/*
+ * Writes a descriptor to portal offset @off in @size pieces, last piece
+ * first when @reverse. Through a mapped BAR2 (vfio-pci) pieces are CPU
+ * stores of at most 8 bytes, as a guest without MOVDIR64B makes them.
+ */
+static int portal_write(struct dev *d, uint64_t off,
+			const struct dsa_hw_desc *desc, unsigned int size,
+			bool reverse)
+{
+	const uint8_t *p = (const uint8_t *)desc;
+	unsigned int n = sizeof(*desc) / size, i, at;
+	int ret;
+
+	__sync_synchronize();
+	if (d->bar2_map) {
+		unsigned int step = size < 8 ? size : 8;
+
+		n = sizeof(*desc) / step;
+		for (i = 0; i < n; i++) {
+			at = (reverse ? n - 1 - i : i) * step;
+			if (step == 8)
+				*(volatile uint64_t *)(d->bar2_map + off + at) =
+					*(const uint64_t *)(p + at);
+			else
+				*(volatile uint32_t *)(d->bar2_map + off + at) =
+					*(const uint32_t *)(p + at);
+		}
+		__sync_synchronize();
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		at = (reverse ? n - 1 - i : i) * size;
+		ret = wr(d, d->bar2_off, off + at, p + at, size);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int submit(struct dev *d, const struct dsa_hw_desc *desc)
 {
-	return wr(d, d->bar2_off, 0, desc, sizeof(*desc));
+	return portal_write(d, 0, desc, pieces, false);
 }
 
 #define STD_FLAGS	(IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR | IDXD_OP_FLAG_RCI)
@@ -405,6 +512,24 @@ static bool run(struct dev *d, const struct dsa_hw_desc *desc,
 		return false;
 	}
 	return true;
+}
+
+static void bad_case(struct dev *d, const char *what, struct dsa_hw_desc *desc,
+		     uint8_t want)
+{
+	uint8_t status;
+	int ret;
+
+	if (desc->int_handle < d->nr_vectors) {
+		if (run(d, desc, what, want))
+			result(true, what, "ok");
+		return;
+	}
+	/* no vector to wait on: wait for the record */
+	ret = submit(d, desc);
+	status = wait_status(cr_slot(d), IRQ_TIMEOUT_MS);
+	result(!ret && status == want, what, "write %d, status 0x%02x, want 0x%02x",
+	       ret, status, want);
 }
 
 /* ---- selftest ---- */
@@ -556,31 +681,37 @@ static void op_memfill(struct dev *d)
 	result(ok && b[size] == 0, "MEMFILL", "pattern wrong or overrun");
 }
 
+/* COMPARE (@second: an address) or COMPVAL (@second: the pattern) */
+static void compare_case(struct dev *d, int op, const uint8_t *a,
+			 uint64_t second, uint32_t size, const char *what,
+			 uint8_t want, uint32_t at)
+{
+	struct dsa_completion_record *cr = cr_slot(d);
+	struct dsa_hw_desc desc;
+
+	desc_init(d, &desc, op, STD_FLAGS, 1);
+	desc.src_addr = iova(d, a);
+	desc.src2_addr = second;	/* the same field as comp_pattern */
+	desc.xfer_size = size;
+	if (run(d, &desc, what, DSA_COMP_SUCCESS))
+		result(cr->result == want && (!want || cr->bytes_completed == at),
+		       what, "result %u, first difference %u (want %u, %u)",
+		       cr->result, cr->bytes_completed, want, at);
+}
+
 static void op_compare(struct dev *d)
 {
 	uint8_t *a = d->mem + BUF_A, *b = d->mem + BUF_B;
-	struct dsa_completion_record *cr = cr_slot(d);
 	uint32_t size = 20000, diff = 12345;
 	struct dsa_hw_desc desc;
 
 	fill_random(a, size, 3);
 	memcpy(b, a, size);
-	desc_init(d, &desc, DSA_OPCODE_COMPARE, STD_FLAGS, 1);
-	desc.src_addr = iova(d, a);
-	desc.src2_addr = iova(d, b);
-	desc.xfer_size = size;
-	if (run(d, &desc, "COMPARE equal", DSA_COMP_SUCCESS))
-		result(cr->result == 0, "COMPARE equal", "result %u", cr->result);
-
+	compare_case(d, DSA_OPCODE_COMPARE, a, iova(d, b), size, "COMPARE equal",
+		     0, 0);
 	b[diff] ^= 0x40;
-	desc_init(d, &desc, DSA_OPCODE_COMPARE, STD_FLAGS, 1);
-	desc.src_addr = iova(d, a);
-	desc.src2_addr = iova(d, b);
-	desc.xfer_size = size;
-	if (run(d, &desc, "COMPARE different", DSA_COMP_SUCCESS))
-		result(cr->result == 1 && cr->bytes_completed == diff,
-		       "COMPARE different", "result %u, first difference %u (want 1, %u)",
-		       cr->result, cr->bytes_completed, diff);
+	compare_case(d, DSA_OPCODE_COMPARE, a, iova(d, b), size,
+		     "COMPARE different", 1, diff);
 
 	/* check-result flag: expected 0 but different -> false predicate */
 	desc_init(d, &desc, DSA_OPCODE_COMPARE, STD_FLAGS | IDXD_OP_FLAG_CR, 1);
@@ -637,6 +768,256 @@ static void op_crcgen(struct dev *d)
 		       "device 0x%08" PRIx64 ", reference 0x%08x", cr->crc_val, want);
 }
 
+#define BUF_C		(5u << 20)	/* third buffer, up to 2 MiB */
+#define LIST_AREA	0x1000		/* batch descriptor lists */
+#define SUB_CR_AREA	0x8000		/* completion records of batch members */
+
+static bool has_op(struct dev *d, unsigned int op)
+{
+	return reg64(d, REG_OPCAP + 8 * (op / 64)) >> (op % 64) & 1;
+}
+
+/* A check needing @op: false (and a SKIP line) when OPCAP lacks it. */
+static bool need_op(struct dev *d, unsigned int op, const char *what)
+{
+	if (has_op(d, op))
+		return true;
+	skip(what, "operation not in OPCAP");
+	return false;
+}
+
+static void op_compval(struct dev *d)
+{
+	uint64_t pattern = 0x1122334455667788ull;
+	uint8_t *a = d->mem + BUF_A;
+	uint32_t size = 8192, i, diff = 5000;
+
+	if (!need_op(d, DSA_OPCODE_COMPVAL, "COMPVAL"))
+		return;
+	for (i = 0; i < size; i += 8)
+		memcpy(a + i, &pattern, 8);
+	compare_case(d, DSA_OPCODE_COMPVAL, a, pattern, size, "COMPVAL equal",
+		     0, 0);
+	a[diff] ^= 1;
+	compare_case(d, DSA_OPCODE_COMPVAL, a, pattern, size,
+		     "COMPVAL different", 1, diff);
+}
+
+static void op_copy_crc(struct dev *d)
+{
+	uint8_t *a = d->mem + BUF_A, *b = d->mem + BUF_B;
+	struct dsa_completion_record *cr = cr_slot(d);
+	uint32_t size = 50001, want;
+	struct dsa_hw_desc desc;
+
+	if (!need_op(d, DSA_OPCODE_COPY_CRC, "COPY_CRC"))
+		return;
+	fill_random(a, size, 21);
+	memset(b, 0, size + 1);
+	want = ref_crc32c(0x12345678, a, size);
+	desc_init(d, &desc, DSA_OPCODE_COPY_CRC, STD_FLAGS, 1);
+	desc.src_addr = iova(d, a);
+	desc.dst_addr = iova(d, b);
+	desc.xfer_size = size;
+	desc.crc_seed = 0x12345678;
+	if (run(d, &desc, "COPY_CRC 50001 bytes", DSA_COMP_SUCCESS))
+		result(cr->crc_val == want && !memcmp(a, b, size) && !b[size],
+		       "COPY_CRC 50001 bytes",
+		       "crc 0x%08" PRIx64 " (want 0x%08x) or copy wrong",
+		       cr->crc_val, want);
+}
+
+static void op_dualcast(struct dev *d)
+{
+	uint8_t *a = d->mem + BUF_A, *b = d->mem + BUF_B, *c = d->mem + BUF_C;
+	uint32_t size = 30000;
+	struct dsa_hw_desc desc;
+
+	if (!need_op(d, DSA_OPCODE_DUALCAST, "DUALCAST"))
+		return;
+	fill_random(a, size, 33);
+	memset(b, 0, size + 1);
+	memset(c + 64, 0, size + 1);
+	desc_init(d, &desc, DSA_OPCODE_DUALCAST, STD_FLAGS, 1);
+	desc.src_addr = iova(d, a);
+	desc.dst_addr = iova(d, b);
+	desc.dest2 = iova(d, c);
+	desc.xfer_size = size;
+	if (run(d, &desc, "DUALCAST", DSA_COMP_SUCCESS))
+		result(!memcmp(a, b, size) && !memcmp(a, c, size) && !b[size] &&
+		       !c[size], "DUALCAST", "a destination differs or overrun");
+	/* the two destinations must agree in address bits 11:0 */
+	desc_init(d, &desc, DSA_OPCODE_DUALCAST, STD_FLAGS, 1);
+	desc.src_addr = iova(d, a);
+	desc.dst_addr = iova(d, b);
+	desc.dest2 = iova(d, c + 64);
+	desc.xfer_size = size;
+	bad_case(d, "DUALCAST with destinations differing in bits 11:0 -> 0x17",
+		 &desc, DSA_COMP_DCAST_ERR);
+}
+
+static void op_drain(struct dev *d)
+{
+	struct dsa_hw_desc desc;
+
+	if (!need_op(d, DSA_OPCODE_DRAIN, "DRAIN"))
+		return;
+	desc_init(d, &desc, DSA_OPCODE_DRAIN, STD_FLAGS, 1);
+	bad_case(d, "DRAIN", &desc, DSA_COMP_SUCCESS);
+}
+
+static struct dsa_completion_record *sub_cr(struct dev *d, unsigned int i)
+{
+	return (struct dsa_completion_record *)(d->mem + SUB_CR_AREA + 64 * i);
+}
+
+/* Member @i of the batch list at LIST_AREA, with its own completion record. */
+static struct dsa_hw_desc *batch_member(struct dev *d, unsigned int i, int op)
+{
+	struct dsa_hw_desc *m = (struct dsa_hw_desc *)(d->mem + LIST_AREA) + i;
+
+	memset(m, 0, sizeof(*m));
+	memset(sub_cr(d, i), 0, 64);
+	m->opcode = op;
+	m->flags = IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR;
+	m->completion_addr = iova(d, sub_cr(d, i));
+	return m;
+}
+
+static void batch_desc(struct dev *d, struct dsa_hw_desc *desc, uint32_t n)
+{
+	desc_init(d, desc, DSA_OPCODE_BATCH, STD_FLAGS, 1);
+	desc->desc_list_addr = iova(d, d->mem + LIST_AREA);
+	desc->desc_count = n;
+}
+
+static void op_batch(struct dev *d)
+{
+	uint8_t *a = d->mem + BUF_A, *b = d->mem + BUF_B, *c = d->mem + BUF_C;
+	struct dsa_completion_record *cr = cr_slot(d);
+	struct dsa_hw_desc desc, *m;
+	uint32_t size = 4096, i;
+	bool ok = true;
+
+	if (!need_op(d, DSA_OPCODE_BATCH, "BATCH"))
+		return;
+	fill_random(a, size, 44);
+	memset(b, 0, size);
+	memset(c, 0, size);
+	m = batch_member(d, 0, DSA_OPCODE_MEMMOVE);
+	m->src_addr = iova(d, a);
+	m->dst_addr = iova(d, b);
+	m->xfer_size = size;
+	m = batch_member(d, 1, DSA_OPCODE_MEMFILL);
+	m->pattern = 0x5a5a5a5a5a5a5a5aull;
+	m->dst_addr = iova(d, c);
+	m->xfer_size = size;
+	m = batch_member(d, 2, DSA_OPCODE_CRCGEN);
+	m->src_addr = iova(d, a);
+	m->xfer_size = size;
+	m = batch_member(d, 3, DSA_OPCODE_NOOP);
+	batch_desc(d, &desc, 4);
+	if (!run(d, &desc, "BATCH of 4 (MEMMOVE, MEMFILL, CRCGEN, NOOP)",
+		 DSA_COMP_SUCCESS))
+		return;
+	for (i = 0; i < 4; i++)
+		ok &= sub_cr(d, i)->status == DSA_COMP_SUCCESS;
+	for (i = 0; i < size; i++)
+		ok &= c[i] == 0x5a;
+	result(ok && cr->bytes_completed == 4 && !memcmp(a, b, size) &&
+	       sub_cr(d, 2)->crc_val == ref_crc32c(0, a, size),
+	       "BATCH of 4 (MEMMOVE, MEMFILL, CRCGEN, NOOP)",
+	       "descriptors completed %u, member statuses %02x %02x %02x %02x",
+	       cr->bytes_completed, sub_cr(d, 0)->status, sub_cr(d, 1)->status,
+	       sub_cr(d, 2)->status, sub_cr(d, 3)->status);
+
+	/* a failing member fails the batch; the others still run */
+	batch_member(d, 0, DSA_OPCODE_NOOP);
+	batch_member(d, 1, 0x3f);
+	batch_member(d, 2, DSA_OPCODE_NOOP);
+	batch_desc(d, &desc, 3);
+	if (run(d, &desc, "BATCH with a bad member -> 0x05", DSA_COMP_BATCH_FAIL))
+		result(cr->bytes_completed == 2 &&
+		       sub_cr(d, 0)->status == DSA_COMP_SUCCESS &&
+		       sub_cr(d, 1)->status == DSA_COMP_BAD_OPCODE &&
+		       sub_cr(d, 2)->status == DSA_COMP_SUCCESS,
+		       "BATCH with a bad member -> 0x05",
+		       "descriptors completed %u, member statuses %02x %02x %02x",
+		       cr->bytes_completed, sub_cr(d, 0)->status,
+		       sub_cr(d, 1)->status, sub_cr(d, 2)->status);
+
+	/* a batch inside a batch is a bad opcode of that member */
+	batch_member(d, 0, DSA_OPCODE_NOOP);
+	batch_member(d, 1, DSA_OPCODE_BATCH);
+	batch_desc(d, &desc, 2);
+	if (run(d, &desc, "BATCH member that is a BATCH -> member 0x10",
+		DSA_COMP_BATCH_FAIL))
+		result(sub_cr(d, 1)->status == DSA_COMP_BAD_OPCODE,
+		       "BATCH member that is a BATCH -> member 0x10",
+		       "member status 0x%02x", sub_cr(d, 1)->status);
+
+	batch_desc(d, &desc, 1);
+	bad_case(d, "BATCH of 1 descriptor -> 0x14", &desc,
+		 DSA_COMP_DESC_CNT_ERANGE);
+	batch_desc(d, &desc, 2);
+	desc.desc_list_addr += 32;
+	bad_case(d, "BATCH list not 64-byte aligned -> 0x18", &desc,
+		 DSA_COMP_DESCLIST_ALIGN);
+	batch_desc(d, &desc, 2);
+	desc.desc_list_addr = IOVA_UNMAPPED;
+	bad_case(d, "BATCH list unmapped -> 0x06", &desc,
+		 DSA_COMP_BATCH_PAGE_FAULT);
+}
+
+static void op_bad_opcode(struct dev *d)
+{
+	struct dsa_hw_desc desc;
+
+	desc_init(d, &desc, 0x3f, STD_FLAGS, 1);
+	bad_case(d, "bad opcode 0x3f -> 0x10", &desc, DSA_COMP_BAD_OPCODE);
+}
+
+static void op_unmapped(struct dev *d)
+{
+	struct dsa_completion_record *cr = cr_slot(d);
+	struct dsa_hw_desc desc;
+
+	desc_init(d, &desc, DSA_OPCODE_MEMMOVE, STD_FLAGS, 1);
+	desc.src_addr = IOVA_UNMAPPED;
+	desc.dst_addr = iova(d, d->mem + BUF_A);
+	desc.xfer_size = 4096;
+	if (!run(d, &desc, "unmapped source IOVA -> page fault 0x03",
+		 DSA_COMP_PAGE_FAULT_NOBOF))
+		return;
+	result(cr->fault_addr == IOVA_UNMAPPED && cr->bytes_completed == 0,
+	       "unmapped source IOVA -> page fault 0x03",
+	       "fault_addr 0x%" PRIx64 " bytes_completed %u", cr->fault_addr,
+	       cr->bytes_completed);
+}
+
+/* One descriptor in reverse-ordered pieces to the last portal slot. */
+static void op_pieces_reverse(struct dev *d)
+{
+	unsigned int size = pieces < 64 ? pieces : 8;
+	struct dsa_hw_desc desc;
+	char what[80];
+	int ret;
+
+	snprintf(what, sizeof(what),
+		 "descriptor in %u-byte pieces, last first, to portal slot 0x%x",
+		 size, 0x4000 - 64);
+	drain_irqs(d);
+	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	ret = portal_write(d, 0x4000 - 64, &desc, size, true);
+	if (ret) {
+		result(false, what, "portal write: %s", strerror(-ret));
+		return;
+	}
+	result(wait_irq(d->irq[1], IRQ_TIMEOUT_MS) &&
+	       cr_slot(d)->status == DSA_COMP_SUCCESS, what, "status 0x%02x",
+	       cr_slot(d)->status);
+}
+
 static void check_vectors(struct dev *d)
 {
 	struct dsa_hw_desc desc;
@@ -656,39 +1037,66 @@ static void check_vectors(struct dev *d)
 	drain_irqs(d);
 	desc_init(d, &desc, DSA_OPCODE_NOOP, IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR, 1);
 	submit(d, &desc);
+	wait_status(cr_slot(d), IRQ_TIMEOUT_MS);
 	result(!wait_irq(d->irq[1], 200) && cr_slot(d)->status == DSA_COMP_SUCCESS,
 	       "no interrupt without the RCI flag", "status 0x%x",
 	       cr_slot(d)->status);
 }
 
-static int cmd_selftest(struct dev *d)
+/* Every operation, with MEMMOVEs of the @n sizes in @sizes. */
+static void run_operations(struct dev *d, const uint32_t *sizes, unsigned int n)
 {
-	check_config(d);
-	bind_vectors(d);
-	check_registers(d);
+	unsigned int i;
+
 	op_noop(d);
-	op_memmove(d, 1, 1);
-	op_memmove(d, 4096, 2);
-	op_memmove(d, 100003, 3);
-	op_memmove(d, BUF_MAX, 4);
+	for (i = 0; i < n; i++)
+		op_memmove(d, sizes[i], i + 1);
 	op_memmove_overlap(d);
 	op_memfill(d);
 	op_compare(d);
+	op_compval(d);
 	op_crcgen(d);
+	op_copy_crc(d);
+	op_dualcast(d);
+	op_drain(d);
+	op_batch(d);
+}
+
+static int cmd_selftest(struct dev *d)
+{
+	static const uint32_t sizes[] = { 1, 4096, 100003, BUF_MAX };
+
+	check_config(d);
+	bind_vectors(d);
+	check_registers(d);
+	run_operations(d, sizes, 4);
 	check_vectors(d);
 	return failures ? 1 : 0;
 }
 
 /* ---- mask-test ---- */
 
+/* vfio-pci keeps the MSI-X table and PBA out of read()/write(): use the map */
+static uint32_t msix_reg(struct dev *d, uint32_t off)
+{
+	if (d->bar0_map)
+		return *(volatile uint32_t *)(d->bar0_map + off);
+	return reg32(d, off);
+}
+
 static bool pba_bit(struct dev *d, unsigned int v)
 {
-	return reg32(d, d->msix_pba) & (1u << v);
+	return msix_reg(d, d->msix_pba) & (1u << v);
 }
 
 static void msix_ctrl(struct dev *d, unsigned int v, uint32_t ctrl)
 {
-	reg32_write(d, d->msix_table + 16 * v + 12, ctrl);
+	uint32_t off = d->msix_table + 16 * v + 12;
+
+	if (d->bar0_map)
+		*(volatile uint32_t *)(d->bar0_map + off) = ctrl;
+	else
+		reg32_write(d, off, ctrl);
 }
 
 static void mask_case(struct dev *d, const char *how, bool via_ioctl)
@@ -706,17 +1114,18 @@ static void mask_case(struct dev *d, const char *how, bool via_ioctl)
 	else
 		msix_ctrl(d, 1, 1);
 	snprintf(what, sizeof(what), "%s: vector reads masked", how);
-	result((reg32(d, d->msix_table + 16 + 12) & 1) == 1, what, "ctrl 0x%x",
-	       reg32(d, d->msix_table + 16 + 12));
+	result((msix_reg(d, d->msix_table + 16 + 12) & 1) == 1, what,
+	       "ctrl 0x%x", msix_reg(d, d->msix_table + 16 + 12));
 
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	submit(d, &desc);
-	early = wait_irq(d->irq[1], 500);
+	wait_status(cr_slot(d), IRQ_TIMEOUT_MS);
+	early = wait_irq(d->irq[1], 300);
 	snprintf(what, sizeof(what), "%s: no interrupt while masked", how);
 	result(!early && cr_slot(d)->status == DSA_COMP_SUCCESS, what,
 	       "eventfd count %" PRIu64 ", status 0x%x", early, cr_slot(d)->status);
 	snprintf(what, sizeof(what), "%s: PBA pending bit set", how);
-	result(pba_bit(d, 1), what, "PBA 0x%x", reg32(d, d->msix_pba));
+	result(pba_bit(d, 1), what, "PBA 0x%x", msix_reg(d, d->msix_pba));
 
 	if (via_ioctl)
 		set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX,
@@ -728,7 +1137,7 @@ static void mask_case(struct dev *d, const char *how, bool via_ioctl)
 	snprintf(what, sizeof(what), "%s: interrupt delivered on unmask", how);
 	result(late == 1, what, "eventfd count %" PRIu64, late);
 	snprintf(what, sizeof(what), "%s: PBA clear after unmask", how);
-	result(!pba_bit(d, 1), what, "PBA 0x%x", reg32(d, d->msix_pba));
+	result(!pba_bit(d, 1), what, "PBA 0x%x", msix_reg(d, d->msix_pba));
 }
 
 static int cmd_mask_test(struct dev *d)
@@ -756,6 +1165,7 @@ static int cmd_mask_test(struct dev *d)
 	msix_ctrl(d, 1, 1);
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	submit(d, &desc);
+	wait_status(cr_slot(d), IRQ_TIMEOUT_MS);
 	v = pba_bit(d, 1);
 	set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX,
 		 VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0,
@@ -768,36 +1178,324 @@ static int cmd_mask_test(struct dev *d)
 	return failures ? 1 : 0;
 }
 
-/* ---- bad-desc ---- */
+/* ---- ops, bench ---- */
 
-static void bad_case(struct dev *d, const char *what, struct dsa_hw_desc *desc,
-		     uint8_t want)
+static void check_id(struct dev *d)
 {
-	struct dsa_completion_record *cr = cr_slot(d);
-	int ret = submit(d, desc);
+	uint32_t id = cfg32(d, 0x00);
+	uint8_t ptr = cfg32(d, 0x34) & 0xff;
 
-	if (ret) {
-		result(false, what, "portal write: %s", strerror(-ret));
-		return;
-	}
-	result(cr->status == want, what, "status 0x%02x, want 0x%02x",
-	       cr->status, want);
+	result((id & 0xffff) == DSA_VENDOR && id >> 16 == DSA_DEVICE,
+	       "config: vendor 8086 device 0b25", "id 0x%08x", id);
+	d->msix_table = cfg32(d, ptr + 4) & ~7u;
+	d->msix_pba = cfg32(d, ptr + 8) & ~7u;
 }
+
+/* Every operation once, as a guest uses them; TAP lines. */
+static int cmd_ops(struct dev *d)
+{
+	static const uint32_t sizes[] = { 4096, 65536 };
+
+	tap = true;
+	printf("# ops: %s, descriptors in %u-byte pieces\n",
+	       d->bar2_map ? "portal mapped (CPU stores)" : "portal by write()",
+	       pieces);
+	check_id(d);
+	bind_vectors(d);
+	enable(d);
+	run_operations(d, sizes, 2);
+	op_bad_opcode(d);
+	op_unmapped(d);
+	mask_case(d, "masked vector", false);
+	check_vectors(d);
+	op_pieces_reverse(d);
+	printf("1..%u\n", tap_n);
+	return failures ? 1 : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* COUNT MEMMOVEs of SIZE, one at a time: rate and submit-to-interrupt. */
+static int cmd_bench(struct dev *d, uint32_t size, unsigned int count)
+{
+	uint8_t *a = d->mem + BUF_A, *b = d->mem + BUF_B;
+	struct dsa_completion_record *cr = cr_slot(d);
+	double *lat, t0, t1, total, sum = 0;
+	struct dsa_hw_desc desc;
+	unsigned int i;
+	bool same;
+
+	if (!size || size > BUF_MAX || !count) {
+		fprintf(stderr, "vfio-client: bench SIZE (1..%u) COUNT (>0)\n",
+			BUF_MAX);
+		return 2;
+	}
+	lat = calloc(count, sizeof(*lat));
+	if (!lat)
+		die("calloc");
+	bind_vectors(d);
+	enable(d);
+	fill_random(a, size, 99);
+	memset(b, 0, size);
+	t0 = now_us();
+	for (i = 0; i < count; i++) {
+		double s = now_us();
+
+		desc_init(d, &desc, DSA_OPCODE_MEMMOVE, STD_FLAGS, 1);
+		desc.src_addr = iova(d, a);
+		desc.dst_addr = iova(d, b);
+		desc.xfer_size = size;
+		if (submit(d, &desc) || !wait_irq(d->irq[1], 10000) ||
+		    cr->status != DSA_COMP_SUCCESS) {
+			printf("bench: descriptor %u failed, status 0x%02x\n", i,
+			       cr->status);
+			free(lat);
+			return 1;
+		}
+		lat[i] = now_us() - s;
+		sum += lat[i];
+	}
+	t1 = now_us();
+	total = (t1 - t0) / 1e6;
+	same = !memcmp(a, b, size);
+	qsort(lat, count, sizeof(*lat), cmp_double);
+	printf("bench: op=memmove size=%u count=%u pieces=%u portal=%s "
+	       "desc_per_s=%.1f mib_per_s=%.2f lat_us_min=%.0f lat_us_avg=%.0f "
+	       "lat_us_p50=%.0f lat_us_p99=%.0f lat_us_max=%.0f verified=%s\n",
+	       size, count, pieces, d->bar2_map ? "mmap" : "write",
+	       count / total, (double)size * count / total / (1 << 20),
+	       lat[0], sum / count, lat[count / 2], lat[count * 99 / 100],
+	       lat[count - 1], same ? "yes" : "NO");
+	free(lat);
+	return same ? 0 : 1;
+}
+
+/*
+ * flood N [wait|leave|hold]: N MEMMOVEs of 2 MiB written back to back.
+ * The portal must return at once and refuse (EAGAIN) past the WQ size;
+ * with "wait" every accepted one must complete and the device still work,
+ * with "leave" the client exits with work queued (close must abort it),
+ * with "hold" it then waits for the request eventfd as "hold 30" does.
+ */
+static int cmd_hold(struct dev *d, int seconds);
+
+#define FLOOD_CRS	128	/* records in the first 4 KiB of CR_AREA */
+
+static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold)
+{
+	unsigned int i, accepted = 0, full = 0, other = 0, done = 0, bad = 0;
+	struct dsa_completion_record *cr;
+	double t0, max_write = 0, w;
+	struct dsa_hw_desc desc;
+	int ret;
+
+	bind_vectors(d);
+	enable(d);
+	memset(d->mem + CR_AREA, 0, FLOOD_CRS * 32);
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		memset(&desc, 0, sizeof(desc));
+		desc.opcode = DSA_OPCODE_MEMMOVE;
+		desc.flags = IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR;
+		desc.completion_addr = IOVA_BASE + CR_AREA + 32 * (accepted % FLOOD_CRS);
+		desc.src_addr = iova(d, d->mem + BUF_A);
+		desc.dst_addr = iova(d, d->mem + BUF_B);
+		desc.xfer_size = BUF_MAX;
+		w = now_us();
+		ret = submit(d, &desc);
+		w = now_us() - w;
+		if (w > max_write)
+			max_write = w;
+		if (!ret)
+			accepted++;
+		else if (ret == -EAGAIN)
+			full++;
+		else
+			other++;
+	}
+	printf("flood: %u written in %.0f ms: %u accepted, %u refused with EAGAIN (WQ full), %u other errors; slowest write %.0f us\n",
+	       n, (now_us() - t0) / 1e3, accepted, full, other, max_write);
+	fflush(stdout);
+	if (hold)
+		return cmd_hold(d, 30);
+	if (leave)
+		return 0;
+	for (i = 0; i < accepted && i < FLOOD_CRS; i++) {
+		cr = (struct dsa_completion_record *)(d->mem + CR_AREA + 32 * i);
+		if (wait_status(cr, 20000) == DSA_COMP_SUCCESS)
+			done++;
+		else
+			bad++;
+	}
+	result(!other && full > 0 && accepted > 0,
+	       "flood: portal writes return at once and refuse past the WQ size",
+	       "%u accepted, %u EAGAIN, %u other", accepted, full, other);
+	result(!bad, "flood: every accepted descriptor completed",
+	       "%u of %u records not successful", bad, done + bad);
+	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	drain_irqs(d);
+	if (run(d, &desc, "flood: device works afterwards", DSA_COMP_SUCCESS))
+		result(true, "flood: device works afterwards", "ok");
+	return failures ? 1 : 0;
+}
+
+/* ---- bad-desc ---- */
 
 static void swerr_case(struct dev *d, const char *what,
 		       struct dsa_hw_desc *desc, uint8_t want)
 {
 	uint64_t swerr;
 
+	uint64_t irq;
+
 	reg32_write(d, REG_SWERR, 3);	/* clear */
 	drain_irqs(d);
 	submit(d, desc);
+	irq = wait_irq(d->irq[0], IRQ_TIMEOUT_MS);
 	swerr = reg64(d, REG_SWERR);
-	result((swerr & 1) && ((swerr >> 8) & 0xff) == want &&
-	       wait_irq(d->irq[0], IRQ_TIMEOUT_MS),
-	       what, "SWERR 0x%016" PRIx64 ", want code 0x%02x and vector 0",
-	       swerr, want);
+	result(irq && (swerr & 1) && ((swerr >> 8) & 0xff) == want &&
+	       ((swerr >> 32) & 0xff) == desc->opcode,
+	       what, "SWERR 0x%016" PRIx64 ", want code 0x%02x, operation 0x%02x "
+	       "and vector 0", swerr, want, desc->opcode);
 	reg32_write(d, REG_SWERR, 3);
+}
+
+/* WQCFG dword 2 bit 0 of WQ 0: dedicated mode */
+static bool wq_dedicated(struct dev *d)
+{
+	uint32_t wqcfg = (reg64(d, REG_TABLE) >> 16 & 0xffff) * 0x100;
+
+	return reg32(d, wqcfg + 8) & 1;
+}
+
+/* An error without a completion record: SWERR's fields (sw_err_reg). */
+static void swerr_fields(struct dev *d)
+{
+	uint64_t e[4];
+	struct dsa_hw_desc desc;
+	unsigned int i;
+
+	reg32_write(d, REG_SWERR, 3);
+	desc_init(d, &desc, DSA_OPCODE_MEMMOVE, IDXD_OP_FLAG_RCI | 0x400000, 1);
+	submit(d, &desc);
+	wait_irq(d->irq[1], IRQ_TIMEOUT_MS);
+	for (i = 0; i < 4; i++)
+		e[i] = reg64(d, REG_SWERR + 8 * i);
+	result((e[0] & 0xf) == 0xd && (e[0] >> 8 & 0xff) == DSA_COMP_INVALID_FLAGS &&
+	       (e[0] >> 32 & 0xff) == DSA_OPCODE_MEMMOVE &&
+	       e[1] >> 32 == 0x400000,
+	       "SWERR: valid, descriptor and WQ valid, code 0x11, operation, invalid flags",
+	       "SWERR 0x%016" PRIx64 " 0x%016" PRIx64, e[0], e[1]);
+	reg32_write(d, REG_SWERR, 3);
+
+	desc_init(d, &desc, DSA_OPCODE_MEMFILL, IDXD_OP_FLAG_RCI, 1);
+	desc.dst_addr = IOVA_UNMAPPED;
+	desc.xfer_size = 64;
+	submit(d, &desc);
+	wait_irq(d->irq[1], IRQ_TIMEOUT_MS);
+	for (i = 0; i < 4; i++)
+		e[i] = reg64(d, REG_SWERR + 8 * i);
+	result((e[0] & 1) && (e[0] & 0x20) &&
+	       (e[0] >> 8 & 0xff) == DSA_COMP_PAGE_FAULT_NOBOF &&
+	       (e[0] >> 32 & 0xff) == DSA_OPCODE_MEMFILL && e[2] == IOVA_UNMAPPED,
+	       "SWERR: page fault on a write, fault address",
+	       "SWERR 0x%016" PRIx64 " 0x%016" PRIx64 " 0x%016" PRIx64, e[0],
+	       e[1], e[2]);
+
+	/* a second error keeps the first and sets overflow */
+	desc_init(d, &desc, 0x3f, IDXD_OP_FLAG_RCI, 1);
+	submit(d, &desc);
+	wait_irq(d->irq[1], IRQ_TIMEOUT_MS);
+	e[1] = reg64(d, REG_SWERR);
+	result((e[1] & 3) == 3 && (e[1] >> 8 & 0xff) == DSA_COMP_PAGE_FAULT_NOBOF,
+	       "SWERR: a second error sets overflow and keeps the first",
+	       "SWERR 0x%016" PRIx64, e[1]);
+	reg32_write(d, REG_SWERR, 3);
+	result(!(reg64(d, REG_SWERR) & 3), "SWERR: valid and overflow write 1 to clear",
+	       "SWERR 0x%016" PRIx64, reg64(d, REG_SWERR));
+}
+
+/* Writes all but the last 8 bytes of a NOOP to slot 0 in 8-byte pieces. */
+static void stage_partial(struct dev *d, struct dsa_hw_desc *desc)
+{
+	unsigned int at;
+
+	desc_init(d, desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	for (at = 0; at < 56; at += 8)
+		wr(d, d->bar2_off, at, (uint8_t *)desc + at, 8);
+}
+
+/* The last piece of a descriptor staged before: must run nothing. */
+static void expect_dropped(struct dev *d, struct dsa_hw_desc *desc,
+			   const char *what)
+{
+	drain_irqs(d);
+	wr(d, d->bar2_off, 56, (uint8_t *)desc + 56, 8);
+	result(!wait_irq(d->irq[1], 300) && !cr_slot(d)->status, what,
+	       "the staged pieces ran: status 0x%02x", cr_slot(d)->status);
+	/* that last piece is staged now: a WQ disable drops it */
+	command(d, 7, 1);
+	command(d, CMD_ENABLE_WQ, 0);
+}
+
+/* The portal's rules for pieces (docs/kernel.md, "Portal writes"). */
+static void bad_pieces(struct dev *d)
+{
+	static const struct { unsigned int off, len; } bad[] = {
+		{ 2, 4 }, { 4, 8 }, { 0, 3 }, { 0, 2 }, { 0, 1 }, { 8, 16 },
+		{ 0, 128 }, { 0, 48 },
+	};
+	struct dsa_hw_desc desc;
+	uint8_t junk[128];
+	unsigned int i;
+	char what[80];
+	int ret;
+
+	memset(junk, 0xff, sizeof(junk));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(what, sizeof(what),
+			 "portal write of %u bytes at offset %u rejected",
+			 bad[i].len, bad[i].off);
+		ret = wr(d, d->bar2_off, bad[i].off, junk, bad[i].len);
+		result(ret == -EINVAL, what, "returned %d", ret);
+	}
+
+	/* junk in the first half, then a whole descriptor in pieces */
+	wr(d, d->bar2_off, 0, junk, 32);
+	drain_irqs(d);
+	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	ret = portal_write(d, 0, &desc, 8, false);
+	result(!ret && wait_irq(d->irq[1], IRQ_TIMEOUT_MS) &&
+	       cr_slot(d)->status == DSA_COMP_SUCCESS &&
+	       !wait_irq(d->irq[1], 200),
+	       "an overlapping piece restarts the descriptor (junk dropped)",
+	       "write %d, status 0x%02x", ret, cr_slot(d)->status);
+
+	/* 4-byte pieces in reverse, and a slot in the middle of the BAR */
+	drain_irqs(d);
+	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	ret = portal_write(d, 0x2040, &desc, 4, true);
+	result(!ret && wait_irq(d->irq[1], IRQ_TIMEOUT_MS) &&
+	       cr_slot(d)->status == DSA_COMP_SUCCESS,
+	       "4-byte pieces, last first, at portal offset 0x2040",
+	       "write %d, status 0x%02x", ret, cr_slot(d)->status);
+
+	stage_partial(d, &desc);
+	command(d, 7, 1);	/* DISABLE_WQ */
+	command(d, CMD_ENABLE_WQ, 0);
+	expect_dropped(d, &desc, "partial descriptor dropped by DISABLE_WQ");
+
+	stage_partial(d, &desc);
+	if (ioctl(d->fd, VFIO_DEVICE_RESET))
+		die("VFIO_DEVICE_RESET");
+	enable(d);
+	reg32_write(d, REG_GENCTRL, 1);
+	expect_dropped(d, &desc, "partial descriptor dropped by a device reset");
 }
 
 static int cmd_bad_desc(struct dev *d)
@@ -820,7 +1518,9 @@ static int cmd_bad_desc(struct dev *d)
 	desc_init(d, &desc, 0x3f, STD_FLAGS, 1);
 	bad_case(d, "unknown opcode -> 0x10", &desc, DSA_COMP_BAD_OPCODE);
 	desc_init(d, &desc, DSA_OPCODE_BATCH, STD_FLAGS, 1);
-	bad_case(d, "unsupported BATCH -> 0x10", &desc, DSA_COMP_BAD_OPCODE);
+	desc.desc_count = 33;
+	bad_case(d, "BATCH of 33 descriptors (max 32) -> 0x14", &desc,
+		 DSA_COMP_DESC_CNT_ERANGE);
 
 	desc_init(d, &desc, DSA_OPCODE_MEMMOVE, STD_FLAGS | 0x400000, 1);
 	bad_case(d, "unsupported flag -> 0x11", &desc, DSA_COMP_INVALID_FLAGS);
@@ -833,10 +1533,16 @@ static int cmd_bad_desc(struct dev *d)
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	desc.rsvd = 1;
 	bad_case(d, "reserved field set -> 0x12", &desc, DSA_COMP_NOZERO_RESERVE);
+	/* DSA 1.0: a dedicated WQ ignores the descriptor's PASID and priv */
 	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
 	desc.pasid = 5;
-	bad_case(d, "PASID without PASID support -> 0x1d", &desc,
-		 DSA_COMP_PRIV_BAD);
+	desc.priv = 1;
+	if (wq_dedicated(d))
+		bad_case(d, "PASID and priv ignored on a dedicated WQ", &desc,
+			 DSA_COMP_SUCCESS);
+	else
+		bad_case(d, "PASID on a shared WQ without PASID support -> 0x1d",
+			 &desc, DSA_COMP_PRIV_BAD);
 
 	desc_init(d, &desc, DSA_OPCODE_MEMMOVE, STD_FLAGS, 1);
 	desc.src_addr = iova(d, a);
@@ -863,8 +1569,8 @@ static int cmd_bad_desc(struct dev *d)
 	desc_init(d, &desc, DSA_OPCODE_MEMFILL, STD_FLAGS, 1);
 	desc.dst_addr = IOVA_BASE + DMA_SIZE - 4096;
 	desc.xfer_size = 3 * 4096;
-	bad_case(d, "destination crossing out of the mapping -> 0x03", &desc,
-		 DSA_COMP_PAGE_FAULT_NOBOF);
+	bad_case(d, "destination crossing out of the mapping -> 0x83 (write)",
+		 &desc, DSA_COMP_PAGE_FAULT_NOBOF | DSA_COMP_STATUS_WRITE);
 	result(cr->bytes_completed == 4096 &&
 	       cr->fault_addr == IOVA_BASE + DMA_SIZE,
 	       "partial completion reported", "fault_addr 0x%" PRIx64
@@ -888,10 +1594,9 @@ static int cmd_bad_desc(struct dev *d)
 	swerr_case(d, "error without completion record -> SWERR", &desc,
 		   DSA_COMP_BAD_OPCODE);
 
+	swerr_fields(d);
 	memset(junk, 0xff, sizeof(junk));
-	ret = wr(d, d->bar2_off, 0, junk, 32);
-	result(ret == -EINVAL, "32-byte portal write rejected", "returned %d",
-	       ret);
+	bad_pieces(d);
 	ret = wr(d, d->bar2_off, 8, junk, 64);
 	result(ret == -EINVAL, "misaligned portal write rejected", "returned %d",
 	       ret);
@@ -999,6 +1704,11 @@ static void fuzz_desc(struct dev *d)
 	}
 	cr_slot(d)->status = 0;
 	ret = submit(d, &desc);
+	/* descriptors run on the device's worker: wait for a record we asked for */
+	if (!ret && desc.completion_addr == iova(d, cr_slot(d)) &&
+	    (desc.flags & (IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR)) ==
+	    (IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR))
+		wait_status(cr_slot(d), IRQ_TIMEOUT_MS);
 	if (ret == -EIO) {
 		command(d, CMD_ENABLE_DEVICE, 0);
 		command(d, CMD_ENABLE_WQ, 0);
@@ -1195,39 +1905,80 @@ static int cmd_memmove(struct dev *d, uint32_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfio-client UUID selftest|mask-test|bad-desc|hold[-noreq] SECONDS|memmove [BYTES]|fuzz [N [SEED]]\n");
+	fprintf(f, "usage: vfio-client [--pieces 4|8|16|32|64] [--tap] UUID|--pci BDF SUBCOMMAND [ARGS]\n"
+		"subcommands: selftest, ops, bench SIZE COUNT, mask-test, bad-desc,\n"
+		"  flood N [wait|leave|hold], hold SECONDS, hold-noreq SECONDS,\n"
+		"  memmove [BYTES], fuzz [N [SEED]]\n");
+}
+
+static unsigned long num_arg(int argc, char **argv, int i, unsigned long def)
+{
+	return i < argc ? strtoul(argv[i], NULL, 0) : def;
 }
 
 int main(int argc, char **argv)
 {
+	const char *name = NULL, *cmd;
+	char sysdev[PATH_MAX];
+	bool pci = false;
 	struct dev d;
-	int ret;
+	int i, ret;
 
-	if (argc < 3) {
+	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (!strcmp(argv[i], "--pieces") && i + 1 < argc) {
+			pieces = strtoul(argv[++i], NULL, 0);
+			if (pieces < 4 || pieces > 64 || (pieces & (pieces - 1))) {
+				usage(stderr);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--tap")) {
+			tap = true;
+		} else if (!strcmp(argv[i], "--pci") && i + 1 < argc) {
+			pci = true;
+			name = argv[++i];
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!name && i < argc)
+		name = argv[i++];
+	if (!name || i >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	if ((!strcmp(argv[2], "hold") || !strcmp(argv[2], "hold-noreq")) &&
-	    argc != 4) {
+	cmd = argv[i++];
+	if ((!strcmp(cmd, "hold") || !strcmp(cmd, "hold-noreq")) && i >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	dev_open(&d, argv[1]);
-	if (!strcmp(argv[2], "selftest")) {
+	snprintf(sysdev, sizeof(sysdev), "/sys/bus/%s/devices/%s",
+		 pci ? "pci" : "mdev", name);
+	dev_open(&d, sysdev, name);
+	if (!strcmp(cmd, "selftest")) {
 		ret = cmd_selftest(&d);
-	} else if (!strcmp(argv[2], "mask-test")) {
+	} else if (!strcmp(cmd, "ops")) {
+		ret = cmd_ops(&d);
+	} else if (!strcmp(cmd, "bench")) {
+		ret = cmd_bench(&d, num_arg(argc, argv, i, 65536),
+				num_arg(argc, argv, i + 1, 100));
+	} else if (!strcmp(cmd, "mask-test")) {
 		ret = cmd_mask_test(&d);
-	} else if (!strcmp(argv[2], "bad-desc")) {
+	} else if (!strcmp(cmd, "bad-desc")) {
 		ret = cmd_bad_desc(&d);
-	} else if (!strcmp(argv[2], "hold")) {
-		ret = cmd_hold(&d, atoi(argv[3]));
-	} else if (!strcmp(argv[2], "hold-noreq")) {
-		ret = cmd_hold_noreq(&d, atoi(argv[3]));
-	} else if (!strcmp(argv[2], "fuzz")) {
-		ret = cmd_fuzz(&d, argc > 3 ? strtoul(argv[3], NULL, 0) : 20000,
-			       argc > 4 ? strtoul(argv[4], NULL, 0) : 1);
-	} else if (!strcmp(argv[2], "memmove")) {
-		ret = cmd_memmove(&d, argc > 3 ? strtoul(argv[3], NULL, 0) : 65536);
+	} else if (!strcmp(cmd, "hold")) {
+		ret = cmd_hold(&d, atoi(argv[i]));
+	} else if (!strcmp(cmd, "hold-noreq")) {
+		ret = cmd_hold_noreq(&d, atoi(argv[i]));
+	} else if (!strcmp(cmd, "fuzz")) {
+		ret = cmd_fuzz(&d, num_arg(argc, argv, i, 20000),
+			       num_arg(argc, argv, i + 1, 1));
+	} else if (!strcmp(cmd, "flood")) {
+		ret = cmd_flood(&d, num_arg(argc, argv, i, 1000),
+				i + 1 < argc && !strcmp(argv[i + 1], "leave"),
+				i + 1 < argc && !strcmp(argv[i + 1], "hold"));
+	} else if (!strcmp(cmd, "memmove")) {
+		ret = cmd_memmove(&d, num_arg(argc, argv, i, 65536));
 	} else {
 		usage(stderr);
 		ret = 2;
