@@ -73,7 +73,7 @@ int dsa_engine_init(struct dsa_engine *engine, struct vfio_device *vfio,
 	engine->vfio = vfio;
 	engine->nr_vectors = nr_vectors;
 	engine->dedicated = dedicated;
-	engine->abort = false;
+	engine->abort = 0;
 	engine->complete = complete;
 	return 0;
 }
@@ -103,7 +103,7 @@ static int dsa_dma(struct dsa_engine *engine, u64 iova, void *buf,
 
 static bool dsa_aborted(struct dsa_engine *engine)
 {
-	return READ_ONCE(engine->abort);
+	return READ_ONCE(engine->abort) != 0;
 }
 
 static u8 dsa_fault(struct dsa_completion *cr, u64 addr, u32 done, bool write)
@@ -395,8 +395,8 @@ static u8 dsa_run_one(struct dsa_engine *engine, const struct dsa_desc *desc,
 	struct dsa_completion cr = {};
 	struct dsa_outcome out = {
 		.opcode = opcode,
-		.batch = in_batch,
-		.batch_idx = batch_idx,
+		.swerr_bits = in_batch ? DSA_SWERR_BATCH : 0,
+		.batch_idx = in_batch ? batch_idx : 0,
 	};
 	bool error;
 
@@ -416,7 +416,8 @@ static u8 dsa_run_one(struct dsa_engine *engine, const struct dsa_desc *desc,
 			out.swerr = DSA_STATUS_CRA_XLAT;
 	} else if (error) {
 		out.swerr = cr.status & ~DSA_STATUS_FAULT_WRITE;
-		out.fault_write = cr.status & DSA_STATUS_FAULT_WRITE;
+		if (cr.status & DSA_STATUS_FAULT_WRITE)
+			out.swerr_bits |= DSA_SWERR_FAULT_WRITE;
 		out.fault_addr = le64_to_cpu(cr.fault_addr);
 		if (cr.status == DSA_STATUS_INVALID_FLAGS)
 			out.invalid_flags = le32_to_cpu(cr.invalid_flags);

@@ -24,20 +24,19 @@ struct dsa_engine;
  * @vector: guest MSI-X vector (the descriptor's interrupt handle)
  * @swerr: nonzero: an error that no completion record could carry,
  *	   to be reported in SWERR with this code
- * @fault_write: for SWERR: the page fault was on a write
- * @batch: for SWERR: the descriptor was a member of a batch
- * @batch_idx: for SWERR: its index in the batch
+ * @swerr_bits: for SWERR: DSA_SWERR_BATCH (a batch member),
+ *		DSA_SWERR_FAULT_WRITE (the page fault was on a write)
+ * @batch_idx: for SWERR: the member's index in its batch
  * @opcode: operation of the descriptor, for SWERR
  * @invalid_flags: for SWERR with an invalid-flags error
  * @fault_addr: for SWERR with a page fault or an untranslatable record
  */
 struct dsa_outcome {
 	u8 status;
-	bool irq;
+	unsigned int irq:1;
 	u16 vector;
 	u8 swerr;
-	bool fault_write;
-	bool batch;
+	u8 swerr_bits;
 	u16 batch_idx;
 	u8 opcode;
 	u32 invalid_flags;
@@ -50,7 +49,7 @@ struct dsa_outcome {
  * @buf: two bounce chunks
  * @nr_vectors: valid interrupt handles are 0..nr_vectors-1
  * @dedicated: the WQ is dedicated: PASID and privilege fields are ignored
- * @abort: set (WRITE_ONCE) to stop the running descriptor at its next
+ * @abort: nonzero (WRITE_ONCE) stops the running descriptor at its next
  *	   chunk; it then completes with nothing written or signalled
  * @complete: called once per descriptor (batch members too) that ran
  */
@@ -58,8 +57,8 @@ struct dsa_engine {
 	struct vfio_device *vfio;
 	u8 *buf;
 	unsigned int nr_vectors;
-	bool dedicated;
-	bool abort;
+	unsigned int dedicated:1;
+	int abort;
 	void (*complete)(struct dsa_engine *engine,
 			 const struct dsa_outcome *out);
 };

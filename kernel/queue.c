@@ -22,13 +22,13 @@ static void idxd_queue_work(struct work_struct *work)
 		desc = queue->ring[queue->head];
 		queue->head = (queue->head + 1) % queue->size;
 		queue->count--;
-		queue->busy = true;
+		queue->running = 1;
 		spin_unlock(&queue->lock);
 
 		dsa_engine_run(queue->engine, &desc);
 
 		spin_lock(&queue->lock);
-		queue->busy = false;
+		queue->running = 0;
 	}
 	spin_unlock(&queue->lock);
 }
@@ -51,7 +51,7 @@ int idxd_queue_init(struct idxd_queue *queue, struct dsa_engine *engine,
 	queue->size = size;
 	queue->head = 0;
 	queue->count = 0;
-	queue->busy = false;
+	queue->running = 0;
 	spin_lock_init(&queue->lock);
 	INIT_WORK(&queue->work, idxd_queue_work);
 	return 0;
@@ -78,7 +78,7 @@ void idxd_queue_fini(struct idxd_queue *queue)
 int idxd_queue_submit(struct idxd_queue *queue, const struct dsa_desc *desc)
 {
 	spin_lock(&queue->lock);
-	if (queue->count + queue->busy >= queue->size) {
+	if (queue->count + queue->running >= queue->size) {
 		spin_unlock(&queue->lock);
 		return -EAGAIN;
 	}
@@ -109,10 +109,10 @@ void idxd_queue_abort(struct idxd_queue *queue)
 {
 	spin_lock(&queue->lock);
 	queue->count = 0;
-	WRITE_ONCE(queue->engine->abort, true);
+	WRITE_ONCE(queue->engine->abort, 1);
 	spin_unlock(&queue->lock);
 	flush_work(&queue->work);
-	WRITE_ONCE(queue->engine->abort, false);
+	WRITE_ONCE(queue->engine->abort, 0);
 }
 
 /**

@@ -14,22 +14,22 @@
 /**
  * struct idxd_queue - descriptors waiting for the engine
  * @engine: runs them
- * @lock: guards @ring, @head, @count and @busy
+ * @lock: guards @ring, @head, @count and @running
  * @ring: @size descriptors
  * @size: WQ size: accepted but unfinished descriptors, the running one too
  * @head: index of the oldest waiting descriptor
  * @count: waiting descriptors
- * @busy: the worker is running one
+ * @running: 1 while the worker runs one, else 0
  * @work: the worker
  */
 struct idxd_queue {
 	struct dsa_engine *engine;
-	spinlock_t lock;	/* ring, head, count, busy */
+	spinlock_t lock;	/* ring, head, count, running */
 	struct dsa_desc *ring;
 	unsigned int size;
 	unsigned int head;
 	unsigned int count;
-	bool busy;
+	unsigned int running;
 	struct work_struct work;
 };
 

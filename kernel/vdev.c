@@ -184,15 +184,13 @@ static void vdev_swerr(struct idxd_vdev *vdev, const struct dsa_outcome *out)
 		put_le32_at(vdev->regs, DSA_REG_SWERR, err | DSA_SWERR_OVERFLOW);
 	} else {
 		err = DSA_SWERR_VALID | DSA_SWERR_DESC_VALID |
-		      DSA_SWERR_WQ_VALID |
-		      (out->batch ? DSA_SWERR_BATCH : 0) |
-		      (out->fault_write ? DSA_SWERR_FAULT_WRITE : 0) |
+		      DSA_SWERR_WQ_VALID | out->swerr_bits |
 		      (u64)out->swerr << DSA_SWERR_CODE_SHIFT |
 		      (u64)out->opcode << DSA_SWERR_OP_SHIFT;
 		put_le64_at(vdev->regs, DSA_REG_SWERR, err);
 		put_le64_at(vdev->regs, DSA_REG_SWERR + 8,
 			    (u64)out->invalid_flags << DSA_SWERR_INVFLAGS_SHIFT |
-			    (out->batch ? out->batch_idx : 0));
+			    out->batch_idx);
 		put_le64_at(vdev->regs, DSA_REG_SWERR + 16, out->fault_addr);
 		put_le64_at(vdev->regs, DSA_REG_SWERR + 24, 0);
 	}

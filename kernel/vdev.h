@@ -66,8 +66,8 @@ struct idxd_vdev {
 	u8 cfg[VDEV_CFG_SIZE];
 	u8 cfg_wmask[VDEV_CFG_SIZE];
 	u8 regs[DSA_REG_FILE_SIZE];
-	bool dev_enabled;
-	bool wq_enabled;
+	unsigned int dev_enabled:1;
+	unsigned int wq_enabled:1;
 	struct dsa_engine engine;
 	struct idxd_queue queue;
 	struct vdev_portal_slot *stage;

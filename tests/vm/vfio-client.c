@@ -12,7 +12,8 @@
  *   bench SIZE COUNT  COUNT MEMMOVEs of SIZE bytes, one line of numbers
  *   mask-test      a masked vector holds its interrupt
  *   bad-desc       bad descriptors and pieces get DSA error statuses
- *   flood N [wait|leave|hold]  N submissions without waiting
+ *   flood N [wait|leave|hold|reopen]  N submissions without waiting
+ *   idle SECONDS   map memory, wait, check nothing wrote to it
  *   hold SECONDS   hold the device open until the request eventfd fires
  *                  (exit 0) or SECONDS pass (1)
  *   hold-noreq SECONDS  same, without a request eventfd
@@ -84,6 +85,8 @@ struct dev {
 	uint32_t msix_table;	/* BAR0 offset of the MSI-X table */
 	uint32_t msix_pba;
 	volatile uint8_t *bar0_map, *bar2_map;	/* vfio-pci: mmap'ed BARs */
+	bool pci;		/* opened with --pci (vfio-pci) */
+	const char *name;	/* for VFIO_GROUP_GET_DEVICE_FD */
 };
 
 static int failures;
@@ -271,6 +274,8 @@ static void dev_open(struct dev *d, const char *sysdev, const char *name)
 
 	memset(d, 0, sizeof(*d));
 	d->req = -1;
+	d->pci = !strstr(sysdev, "/mdev/");
+	d->name = name;
 	snprintf(path, sizeof(path), "%s/iommu_group", sysdev);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
@@ -1106,6 +1111,12 @@ static void mask_case(struct dev *d, const char *how, bool via_ioctl)
 	uint64_t early, late;
 	uint8_t one = 1;
 
+	if (d->pci && (via_ioctl || !d->bar0_map)) {
+		snprintf(what, sizeof(what), "%s: held until unmask", how);
+		skip(what, via_ioctl ? "vfio-pci has no MSI-X mask ioctl" :
+		     "vfio-pci does not map the MSI-X table page here");
+		return;
+	}
 	drain_irqs(d);
 	if (via_ioctl)
 		set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX,
@@ -1278,15 +1289,60 @@ static int cmd_bench(struct dev *d, uint32_t size, unsigned int count)
 /*
  * flood N [wait|leave|hold]: N MEMMOVEs of 2 MiB written back to back.
  * The portal must return at once and refuse (EAGAIN) past the WQ size;
- * with "wait" every accepted one must complete and the device still work,
- * with "leave" the client exits with work queued (close must abort it),
- * with "hold" it then waits for the request eventfd as "hold 30" does.
+ * with "wait" every accepted one must complete and the device still work.
+ * "leave" and "hold" write BATCHes of 32 such copies instead (seconds of
+ * work); "leave" then exits with that work queued (close must abort it),
+ * "hold" waits for the request eventfd as "hold 30" does, "reopen" is
+ * flood_reopen().
  */
 static int cmd_hold(struct dev *d, int seconds);
 
-#define FLOOD_CRS	128	/* records in the first 4 KiB of CR_AREA */
+/*
+ * With batches queued, closes only the device: the container and its
+ * mappings stay, so work that went on after the close would show in
+ * them. Then opens the device again: its first descriptor must run at once.
+ */
+static int flood_reopen(struct dev *d)
+{
+	uint8_t *b = d->mem + BUF_B;
+	struct dsa_hw_desc desc;
+	size_t at;
+	int fd;
 
-static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold)
+	close(d->fd);
+	memset(b, 0x77, BUF_MAX);
+	memset(d->mem + CR_AREA, 0, 4096);
+	memset(d->mem + SUB_CR_AREA, 0, 64 * 64);
+	sleep(2);
+	for (at = 0; at < BUF_MAX && b[at] == 0x77; at++)
+		;
+	result(at == BUF_MAX, "after close: no copy reached the still-mapped memory",
+	       "destination byte 0x%zx changed", at);
+	for (at = 0; at < 4096 && !d->mem[CR_AREA + at] &&
+	     !d->mem[SUB_CR_AREA + at]; at++)
+		;
+	result(at == 4096, "after close: no completion record written",
+	       "record byte 0x%zx written", at);
+	fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->name);
+	if (fd < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD %s again", d->name);
+	d->fd = fd;
+	for (at = 0; at < d->nr_vectors; at++)
+		close(d->irq[at]);
+	bind_vectors(d);
+	enable(d);
+	desc_init(d, &desc, DSA_OPCODE_NOOP, STD_FLAGS, 1);
+	if (run(d, &desc, "reopened: the first descriptor runs at once",
+		DSA_COMP_SUCCESS))
+		result(true, "reopened: the first descriptor runs at once", "ok");
+	return failures ? 1 : 0;
+}
+
+#define FLOOD_CRS	128	/* records in the first 4 KiB of CR_AREA */
+#define FLOOD_BATCH	32	/* members of a batch that "leave" queues */
+
+static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold,
+		     bool reopen)
 {
 	unsigned int i, accepted = 0, full = 0, other = 0, done = 0, bad = 0;
 	struct dsa_completion_record *cr;
@@ -1297,6 +1353,15 @@ static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold)
 	bind_vectors(d);
 	enable(d);
 	memset(d->mem + CR_AREA, 0, FLOOD_CRS * 32);
+	/* work left behind is batches of 32 copies: seconds of it */
+	leave |= reopen;
+	for (i = 0; (leave || hold) && i < FLOOD_BATCH; i++) {
+		struct dsa_hw_desc *m = batch_member(d, i, DSA_OPCODE_MEMMOVE);
+
+		m->src_addr = iova(d, d->mem + BUF_A);
+		m->dst_addr = iova(d, d->mem + BUF_B);
+		m->xfer_size = BUF_MAX;
+	}
 	t0 = now_us();
 	for (i = 0; i < n; i++) {
 		memset(&desc, 0, sizeof(desc));
@@ -1306,6 +1371,11 @@ static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold)
 		desc.src_addr = iova(d, d->mem + BUF_A);
 		desc.dst_addr = iova(d, d->mem + BUF_B);
 		desc.xfer_size = BUF_MAX;
+		if (leave || hold) {
+			desc.opcode = DSA_OPCODE_BATCH;
+			desc.desc_list_addr = iova(d, d->mem + LIST_AREA);
+			desc.desc_count = FLOOD_BATCH;
+		}
 		w = now_us();
 		ret = submit(d, &desc);
 		w = now_us() - w;
@@ -1323,6 +1393,8 @@ static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold)
 	fflush(stdout);
 	if (hold)
 		return cmd_hold(d, 30);
+	if (reopen)
+		return flood_reopen(d);
 	if (leave)
 		return 0;
 	for (i = 0; i < accepted && i < FLOOD_CRS; i++) {
@@ -1341,6 +1413,32 @@ static int cmd_flood(struct dev *d, unsigned int n, bool leave, bool hold)
 	drain_irqs(d);
 	if (run(d, &desc, "flood: device works afterwards", DSA_COMP_SUCCESS))
 		result(true, "flood: device works afterwards", "ok");
+	return failures ? 1 : 0;
+}
+
+/*
+ * idle SECONDS: a fresh user whose memory nobody may touch. Right after a
+ * user that left work queued, a descriptor still running would write our
+ * completion records or buffers at the same IOVAs.
+ */
+static int cmd_idle(struct dev *d, int seconds)
+{
+	uint64_t irqs = 0;
+	unsigned int i;
+	size_t at;
+
+	memset(d->mem, 0x5a, DMA_SIZE);
+	bind_vectors(d);
+	sleep(seconds);
+	for (i = 0; i < d->nr_vectors; i++)
+		irqs += wait_irq(d->irq[i], 0);
+	for (at = 0; at < DMA_SIZE && d->mem[at] == 0x5a; at++)
+		;
+	result(at == DMA_SIZE, "nothing wrote to a new user's memory",
+	       "byte 0x%zx of the DMA area changed to 0x%02x", at,
+	       at < DMA_SIZE ? d->mem[at] : 0);
+	result(!irqs, "no interrupt for a new user", "%" PRIu64 " interrupts",
+	       irqs);
 	return failures ? 1 : 0;
 }
 
@@ -1907,7 +2005,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vfio-client [--pieces 4|8|16|32|64] [--tap] UUID|--pci BDF SUBCOMMAND [ARGS]\n"
 		"subcommands: selftest, ops, bench SIZE COUNT, mask-test, bad-desc,\n"
-		"  flood N [wait|leave|hold], hold SECONDS, hold-noreq SECONDS,\n"
+		"  flood N [wait|leave|hold|reopen], idle SECONDS, hold SECONDS, hold-noreq SECONDS,\n"
 		"  memmove [BYTES], fuzz [N [SEED]]\n");
 }
 
@@ -1952,6 +2050,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(cmd, "ops"))
+		tap = true;	/* a failed open is a "Bail out!" then */
 	snprintf(sysdev, sizeof(sysdev), "/sys/bus/%s/devices/%s",
 		 pci ? "pci" : "mdev", name);
 	dev_open(&d, sysdev, name);
@@ -1974,9 +2074,13 @@ int main(int argc, char **argv)
 		ret = cmd_fuzz(&d, num_arg(argc, argv, i, 20000),
 			       num_arg(argc, argv, i + 1, 1));
 	} else if (!strcmp(cmd, "flood")) {
+		const char *mode = i + 1 < argc ? argv[i + 1] : "wait";
+
 		ret = cmd_flood(&d, num_arg(argc, argv, i, 1000),
-				i + 1 < argc && !strcmp(argv[i + 1], "leave"),
-				i + 1 < argc && !strcmp(argv[i + 1], "hold"));
+				!strcmp(mode, "leave"), !strcmp(mode, "hold"),
+				!strcmp(mode, "reopen"));
+	} else if (!strcmp(cmd, "idle")) {
+		ret = cmd_idle(&d, num_arg(argc, argv, i, 2));
 	} else if (!strcmp(cmd, "memmove")) {
 		ret = cmd_memmove(&d, num_arg(argc, argv, i, 65536));
 	} else {
