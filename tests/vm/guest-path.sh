@@ -53,7 +53,7 @@ virsh dumpxml --inactive "$domain" | sed -n '/<hostdev/,/<\/hostdev>/s/^/# /p'
 
 t0=$SECONDS
 must "virsh start $domain" virsh start "$domain"
-step "the guest ran its checks and says done" nested_wait "$domain" "${GUEST_WAIT:-240}"
+step "the guest ran its checks and says done" nested_wait "$domain" "${GUEST_WAIT:-420}"
 echo "# guest finished $((SECONDS - t0)) s after virsh start"
 nested_results "$domain" "in the guest"
 step "every check in the guest passed" nested_results "$domain" "in the guest" >/dev/null

@@ -2,7 +2,7 @@
 # Sourced after stack.sh and libvirt.sh: a nested guest that Debian's
 # libvirtd starts inside the test VM with an idxdd mdev as its hostdev
 # (tests/vm/guest-path.sh, tests/vm/demo.sh, bench/guest-path.sh).
-# The guest is Debian's kernel (the one run-vm booted, uncompressed: $IDXD_VM_VMLINUX) with
+# The guest is Debian's kernel (the one run-vm booted, $IDXD_VM_KERNEL) with
 # the initramfs of tests/vm/nested-initramfs; its /init (tests/vm/nested-init)
 # runs the static VFIO client on the vDSA and reports on the serial console,
 # a file here.
@@ -23,7 +23,7 @@ nested_define() {
 	local name=$1 run=$2 xml=$nested_run/$1.xml
 	: >"$nested_run/$name.console"
 	sed -e "s|@NAME@|$name|" -e "s|@MEMORY@|${NESTED_MEMORY:-256}|" \
-		-e "s|@KERNEL@|${IDXD_VM_VMLINUX:?run-vm sets IDXD_VM_VMLINUX}|" \
+		-e "s|@KERNEL@|${IDXD_VM_KERNEL:?run-vm sets IDXD_VM_KERNEL}|" \
 		-e "s|@INITRD@|$nested_run/initrd.cpio.gz|" -e "s|@CONSOLE@|$nested_run/$name.console|" \
 		-e "s|@CMDLINE@|idxd.run=$run|" "$src/tests/vm/nested-domain.xml" >"$xml" &&
 		virsh define "$xml"
