@@ -20,6 +20,15 @@ must "the example policy: vm1 gets 2 shared-WQ mdevs, vm2 a dedicated WQ" \
 	"$idxdctl" policy check "$policy"
 use_policy "$policy"
 have_libvirt && stack_libvirt=1
+# idxdd makes a policy's mdevs only for domains libvirt has: vm1 and vm2 are
+# defined first (vm2's guest is started at the end; vm1's never is).
+before_idxdd() {
+	must "build the guest's initramfs: Debian's kernel modules for vfio-pci, busybox, the VFIO client" \
+		nested_initramfs
+	must "virsh define vm1 and vm2: q35, software emulation, Intel vIOMMU, Debian's kernel; no hostdev" \
+		define_domains
+}
+define_domains() { nested_define vm1 ops && nested_define vm2 memmove,65536+memmove,1048576; }
 stack_up sim_devices=2
 must "idxdctl parents" "$idxdctl" parents
 policy_applied() { [ "$("$idxdctl" list --domain vm1 | grep -c ' active ')" = 2 ] &&
@@ -58,10 +67,6 @@ if [ "${stack_libvirt:-0}" != 1 ]; then
 	exit 0
 fi
 vm2_mdev=$("$idxdctl" list --domain vm2 | awk '/ active / { print $1 }')
-must "build the guest's initramfs: Debian's kernel modules for vfio-pci, busybox, the VFIO client" \
-	nested_initramfs
-must "virsh define vm2: q35, software emulation, Intel vIOMMU, Debian's kernel; no hostdev in it" \
-	nested_define vm2 memmove,65536+memmove,1048576
 must "idxdd attached vm2's mdev ($vm2_mdev) to the definition" wait_for 30 nested_has_mdev vm2 "$vm2_mdev"
 virsh dumpxml --inactive vm2 | sed -n '/<hostdev/,/<\/hostdev>/p'
 must "virsh start vm2" virsh start vm2
