@@ -57,7 +57,7 @@ virsh dumpxml --inactive "$domain" | sed -n '/<hostdev/,/<\/hostdev>/s/^/# /p'
 
 t0=$SECONDS
 must "virsh start $domain" virsh start "$domain"
-step "the guest ran its checks and says done" nested_wait "$domain" "${GUEST_WAIT:-420}"
+step "the guest ran its checks and says done" nested_wait "$domain" "${GUEST_WAIT:-600}"
 echo "# guest finished $((SECONDS - t0)) s after virsh start"
 nested_results "$domain" "in the guest"
 nested_step "every check in the guest passed (the client exited 0)" nested_passed "$domain"
