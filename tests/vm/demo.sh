@@ -71,7 +71,7 @@ must "idxdd attached vm2's mdev ($vm2_mdev) to the definition" wait_for 30 neste
 virsh dumpxml --inactive vm2 | sed -n '/<hostdev/,/<\/hostdev>/p'
 must "virsh start vm2" virsh start vm2
 echo "(the guest boots Debian's kernel under two levels of software emulation: 4-7 minutes)"
-step "vm2 booted, bound the vDSA to vfio-pci and ran the VFIO client" nested_wait vm2 420
+step "vm2 booted, bound the vDSA to vfio-pci and ran the VFIO client" nested_wait vm2 600
 nested_step "in vm2 the VFIO client's MEMMOVEs completed, data verified" nested_passed vm2
 echo "## vm2's serial console"
 nested_console vm2 | grep '^nested-guest\|^memmove' | sed 's/^/  /'
