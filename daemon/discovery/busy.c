@@ -94,3 +94,69 @@ int busy_find_vfio_group_holder(const char *proc_root, const char *dev_root, int
         (void) closedir(dir);
         return r;
 }
+
+/* QEMU's option value up to its first lone comma, ",," read as ",". */
+static char *qemu_opt_value(const char *s) {
+        char *out = malloc(strlen(s) + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (; *s; s++) {
+                if (*s == ',') {
+                        if (s[1] != ',')
+                                break;
+                        s++;
+                }
+                *o++ = *s;
+        }
+        *o = '\0';
+        return out;
+}
+
+int busy_qemu_domain_name(const char *cmdline, size_t size, char **ret_name) {
+        const char *arg = cmdline, *end = cmdline + size;
+
+        if (!cmdline || !ret_name)
+                return -EINVAL;
+        while (arg < end) {
+                size_t len = strnlen(arg, end - arg);
+                const char *next = arg + len + 1;
+
+                if (strcmp(arg, "-name") == 0 && next < end && memchr(next, '\0', end - next)) {
+                        const char *value = next;
+                        char *name;
+
+                        if (strncmp(value, "guest=", 6) == 0)
+                                value += 6;
+                        name = qemu_opt_value(value);
+                        if (!name)
+                                return -ENOMEM;
+                        if (!*name) {
+                                free(name);
+                                return 0;
+                        }
+                        *ret_name = name;
+                        return 1;
+                }
+                arg = next;
+        }
+        return 0;
+}
+
+int busy_holder_domain(const char *proc_root, int pid, char **ret_name) {
+        char path[PATH_MAX], buf[16384];
+        _cleanup_close_ int fd = -1;
+        size_t size = 0;
+        ssize_t n;
+
+        if (pid <= 0)
+                return -EINVAL;
+        if (snprintf(path, sizeof(path), "%s/%d/cmdline", proc_root ? proc_root : "/proc", pid) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        while (size < sizeof(buf) && (n = read(fd, buf + size, sizeof(buf) - size)) > 0)
+                size += n;
+        return busy_qemu_domain_name(buf, size, ret_name);
+}

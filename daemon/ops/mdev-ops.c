@@ -539,9 +539,13 @@ static int remove_start(MdevQueue *q, MdevOp *op) {
                         log_warning_errno(r, "Cannot tell whether mdev %s is in use", s);
                 busy = r > 0;
                 if (busy && !op->force) {
+                        _cleanup_free_ char *holder = NULL;
+
+                        /* A VMM started by libvirt names its domain: say which guest holds it. */
+                        (void) busy_holder_domain(NULL, pid, &holder);
                         op_finish(o, op, -EBUSY,
-                                  "mdev %s is in use: process %d holds VFIO group %d open (use force to destroy it anyway)",
-                                  s, pid, mdev->iommu_group);
+                                  "mdev %s is in use%s%s: process %d holds VFIO group %d open (use force to destroy it anyway)",
+                                  s, holder ? " by domain " : "", strempty(holder), pid, mdev->iommu_group);
                         return -EBUSY;
                 }
         }

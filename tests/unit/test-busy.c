@@ -53,11 +53,57 @@ static void test_bad_arguments(void **state) {
         assert_int_equal(busy_find_vfio_group_holder("/nonexistent-proc", "/dev", 1, &pid), -ENOENT);
 }
 
+/* cmdline: NUL-separated words, like /proc/<pid>/cmdline. */
+static int domain_of(const char *cmdline, size_t size, char **ret) {
+        *ret = NULL;
+        return busy_qemu_domain_name(cmdline, size, ret);
+}
+
+#define CMDLINE(s) s, sizeof(s)
+
+static void test_qemu_domain_name(void **state) {
+        char *name;
+
+        /* How libvirt starts QEMU. */
+        assert_int_equal(domain_of(CMDLINE("/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-S"), &name), 1);
+        assert_string_equal(name, "vm1");
+        free(name);
+        assert_int_equal(domain_of(CMDLINE("qemu\0-name\0plain"), &name), 1);
+        assert_string_equal(name, "plain");
+        free(name);
+        /* QEMU's escaped comma. */
+        assert_int_equal(domain_of(CMDLINE("qemu\0-name\0guest=a,,b,debug-threads=on"), &name), 1);
+        assert_string_equal(name, "a,b");
+        free(name);
+
+        assert_int_equal(domain_of(CMDLINE("vfio-client\0uuid\0hold\0" "60"), &name), 0);
+        assert_null(name);
+        assert_int_equal(domain_of(CMDLINE("qemu\0-name\0guest=,debug-threads=on"), &name), 0);
+        assert_null(name);
+        /* -name last, or its value cut off without a NUL. */
+        assert_int_equal(domain_of(CMDLINE("qemu\0-name"), &name), 0);
+        assert_int_equal(domain_of("qemu\0-name\0vm1", 14, &name), 0);
+        assert_null(name);
+        assert_int_equal(busy_qemu_domain_name(NULL, 0, &name), -EINVAL);
+}
+
+/* This process is no QEMU: no domain; a pid that does not exist: none either. */
+static void test_holder_domain(void **state) {
+        char *name = NULL;
+
+        assert_int_equal(busy_holder_domain(NULL, getpid(), &name), 0);
+        assert_null(name);
+        assert_int_equal(busy_holder_domain("/nonexistent-proc", 1, &name), 0);
+        assert_int_equal(busy_holder_domain(NULL, 0, &name), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_holder_found),
                 cmocka_unit_test(test_target_matches),
                 cmocka_unit_test(test_bad_arguments),
+                cmocka_unit_test(test_qemu_domain_name),
+                cmocka_unit_test(test_holder_domain),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

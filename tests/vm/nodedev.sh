@@ -7,40 +7,14 @@
 # `mdevctl list --dumpjson --defined`). Prints TAP.
 set -uo pipefail
 . "$(dirname "$0")/stack.sh"
-
-# The node-device API rides on a hypervisor connection in the monolithic libvirtd.
-virsh() { command virsh -c qemu:///system "$@"; }
-
-# libvirtd with the node-device and QEMU drivers alone, QEMU's set up to ask
-# for nothing a VM does not have (cgroups, namespaces, virtlogd); the QEMU
-# driver insists on its libvirt-qemu user, which the guest gets.
-start_libvirtd() {
-	local drivers=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver run=/run/idxd-nodedev
-	mkdir -p $run/drivers $run/bin $run/etc /var/log/libvirt /var/lib/libvirt /var/cache/libvirt &&
-		cp "$drivers/libvirt_driver_nodedev.so" "$drivers/libvirt_driver_qemu.so" $run/drivers/ &&
-		mount --bind $run/drivers "$drivers" &&
-		cp -a /etc/libvirt/. $run/etc/ &&
-		printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'namespaces = [ ]' \
-			'security_driver = "none"' 'cgroup_controllers = [ ]' 'stdio_handler = "file"' >$run/etc/qemu.conf &&
-		mount --bind $run/etc /etc/libvirt &&
-		{ cat /etc/passwd; echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin'; } >$run/passwd &&
-		{ cat /etc/group; echo 'libvirt-qemu:x:64055:'; } >$run/group &&
-		mount --bind $run/passwd /etc/passwd && mount --bind $run/group /etc/group &&
-		ln -sf "$idxdctl" $run/bin/mdevctl &&
-		PATH=$run/bin:$PATH libvirtd --daemon --pid-file=$run/libvirtd.pid &&
-		wait_for 120 virsh nodedev-list && return 0
-	echo "# libvirtd's log:"
-	sed 's/^/#   /' /var/log/libvirt/libvirtd.log
-	virsh nodedev-list 2>&1 | sed 's/^/# virsh: /'
-	return 1
-}
+. "$(dirname "$0")/libvirt.sh"
 
 node_name() {	# node_name UUID PARENT: libvirt's name of an mdev
 	local n="mdev_${1}_${2}"
 	echo "${n//[^A-Za-z0-9]/_}"
 }
 
-if ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
+if ! have_libvirt; then
 	echo "ok 1 - libvirt # SKIP libvirtd or virsh not installed"
 	exit 0
 fi
@@ -52,7 +26,7 @@ defined=$("$idxdctl" define --type dsa-1dwq-v1 --parent idxd_sim.0 --autostart -
 must "idxdctl define: a definition without a device ($defined)" test -n "$defined"
 must "libvirtd (node-device and QEMU drivers; mdevctl on its PATH is idxdctl)" start_libvirtd
 step "mdevctl list --dumpjson --defined, as libvirt runs it" \
-	env PATH=/run/idxd-nodedev/bin:"$PATH" mdevctl list --dumpjson --defined
+	env PATH="$libvirt_run/bin:$PATH" mdevctl list --dumpjson --defined
 
 active_node=$(node_name "$active" idxd_sim.0)
 defined_node=$(node_name "$defined" idxd_sim.0)

@@ -77,12 +77,24 @@ use_policy() {	# use_policy FILE...: policy files idxdd reads at start
 	mkdir -p "$idxdd_config/policy.d" && cp "$@" "$idxdd_config/policy.d/"
 }
 
-stack_up() {	# stack_up [MODULE PARAMS...]: everything up to a running idxdd
+# stack_up [MODULE PARAMS...]: everything up to a running idxdd. With
+# stack_libvirt=1 (and libvirt.sh sourced) libvirtd starts before idxdd,
+# then the script's before_idxdd function if it has one, and idxdd registers
+# mdevs with it.
+stack_up() {
+	local args=()
 	must "load vfio, vfio_iommu_type1 and mdev" modprobe -a vfio vfio_iommu_type1 mdev
 	must "load idxd_mdev.ko $*" insmod "$src/kernel/idxd_mdev.ko" "$@"
 	must "start a system bus with idxdd's D-Bus policy" start_bus
 	must "start udev" start_udev
-	must "start idxdd" start_idxdd
+	if [ "${stack_libvirt:-0}" = 1 ]; then
+		must "start libvirtd (QEMU and node-device drivers; mdevctl on its PATH is idxdctl)" start_libvirtd
+		# what must exist in libvirt before idxdd starts (the policy's domains)
+		if declare -F before_idxdd >/dev/null; then before_idxdd; fi
+		args=(--libvirt-uri=qemu:///system)
+		export IDXDD_LIBVIRT_REGISTRAR=$build/daemon/idxdd-registrar-libvirt.so
+	fi
+	must "start idxdd ${args[*]}" start_idxdd "${args[@]}"
 }
 
 show_idxdd_log() {

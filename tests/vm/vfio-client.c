@@ -318,6 +318,20 @@ static void dev_open(struct dev *d, const char *sysdev, const char *name)
 	d->cfg_off = region_offset(d, VFIO_PCI_CONFIG_REGION_INDEX, NULL);
 	d->bar0_off = region_offset(d, VFIO_PCI_BAR0_REGION_INDEX, NULL);
 	d->bar2_off = region_offset(d, VFIO_PCI_BAR2_REGION_INDEX, NULL);
+	/*
+	 * Memory space and bus mastering on, as a driver's pci_set_master()
+	 * does: vfio-pci clears bus mastering at open, and QEMU drops the
+	 * MSI writes of a device without it (a guest then gets no interrupt).
+	 * The mdev ignores it.
+	 */
+	{
+		uint16_t cmd = 0;
+
+		if (!rd(d, d->cfg_off, 4, &cmd, 2)) {
+			cmd |= 0x6;	/* PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER */
+			(void)!wr(d, d->cfg_off, 4, &cmd, 2);
+		}
+	}
 	/* only vfio-pci maps BARs; the mdev traps every access */
 	d->bar0_map = region_map(d, VFIO_PCI_BAR0_REGION_INDEX);
 	d->bar2_map = region_map(d, VFIO_PCI_BAR2_REGION_INDEX);
