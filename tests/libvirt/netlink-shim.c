@@ -6,10 +6,19 @@
  * which libvirtd listens for uevents itself (and does not start without),
  * checks with getsockname() that it got a netlink address and joins the
  * multicast group with a netlink socket option: for such a socket these
- * answer as netlink would. Nothing else is touched.
+ * answer as netlink would.
+ *
+ * umockdev 0.17's preload has no fork handlers: libvirtd forks (to run
+ * mdevctl) while another of its threads may hold the preload's path lock,
+ * and the child then hangs in its first opendir() before exec (seen: about
+ * 1 run in 20, libvirtd's node-device driver never done initializing). The
+ * preload exports its two locks (trap_path_lock, ioctl_lock); the handlers
+ * here take them, in the preload's own order, around fork(). Nothing else
+ * is touched.
  */
 #include <dlfcn.h>
 #include <linux/netlink.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,4 +73,26 @@ int setsockopt(int fd, int level, int name, const void *value, socklen_t len) {
         if (level == SOL_NETLINK && testbed_uevent_socket(fd))
                 return 0;
         return real(fd, level, name, value, len);
+}
+
+/* umockdev's locks, in the order its wrappers nest them (path lock, then ioctl lock); NULL without umockdev. */
+static pthread_mutex_t *umockdev_locks[2];
+
+static void fork_prepare(void) {
+        for (size_t i = 0; i < 2; i++)
+                if (umockdev_locks[i])
+                        pthread_mutex_lock(umockdev_locks[i]);
+}
+
+static void fork_done(void) {
+        for (size_t i = 2; i-- > 0;)
+                if (umockdev_locks[i])
+                        pthread_mutex_unlock(umockdev_locks[i]);
+}
+
+__attribute__((constructor)) static void hold_umockdev_locks_across_fork(void) {
+        umockdev_locks[0] = dlsym(RTLD_DEFAULT, "trap_path_lock");
+        umockdev_locks[1] = dlsym(RTLD_DEFAULT, "ioctl_lock");
+        if (umockdev_locks[0] || umockdev_locks[1])
+                (void) pthread_atfork(fork_prepare, fork_done, fork_done);
 }
