@@ -3,6 +3,7 @@
  * mdev and VFIO glue: parent registration and resource accounting, the
  * mdev types, sysfs attributes, and the vfio_device_ops of an mdev.
  */
+#include <linux/iommu.h>
 #include <linux/mdev.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -71,6 +72,7 @@ int idxd_parent_register(struct idxd_parent *parent, struct device *dev,
 	parent->dev = dev;
 	parent->ops = ops;
 	mutex_init(&parent->lock);
+	INIT_LIST_HEAD(&parent->mdevs);
 	parent->ims = ims_table_create(ims_size);
 	if (IS_ERR(parent->ims))
 		return PTR_ERR(parent->ims);
@@ -197,14 +199,75 @@ static ssize_t ims_available_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(ims_available);
 
+/*
+ * "mdevs": one line per mdev of the parent, in the order they were probed:
+ * UUID, type id, WQ, IMS vectors and IOMMU group id (-1: none), separated by
+ * spaces and padded with spaces to IDXD_MDEVS_LINE bytes with the newline.
+ * What a daemon would otherwise read from five files per mdev, in one file
+ * per parent. Lines have one width so that a read at any offset is served
+ * without formatting the lines before it; each read takes the lock once, so
+ * a line is never torn, but an mdev created or removed between two reads
+ * of one pass can shift the lines after it (one listed twice or missed):
+ * readers check the list against /sys/bus/mdev/devices. Fields may be added
+ * in the padding.
+ */
+#define IDXD_MDEVS_LINE 128
+
+static void idxd_mdevs_line(struct idxd_vdev *vdev, char *line)
+{
+	struct mdev_device *mdev = to_mdev_device(vdev->vfio.dev);
+	int len;
+
+	len = scnprintf(line, IDXD_MDEVS_LINE, "%pUl %s %u %u %d", &mdev->uuid,
+			kobject_name(&vdev->type->type.kobj), vdev->res.wq.wq,
+			vdev->res.nr_vectors, vdev->iommu_group);
+	memset(line + len, ' ', IDXD_MDEVS_LINE - 1 - len);
+	line[IDXD_MDEVS_LINE - 1] = '\n';
+}
+
+static ssize_t mdevs_read(struct file *filp, struct kobject *kobj,
+			  struct bin_attribute *attr, char *buf, loff_t pos,
+			  size_t count)
+{
+	struct idxd_parent *parent = dev_get_drvdata(kobj_to_dev(kobj));
+	loff_t first = div_u64(pos, IDXD_MDEVS_LINE), i = 0;
+	size_t skip = pos - first * IDXD_MDEVS_LINE, done = 0, n;
+	char line[IDXD_MDEVS_LINE];
+	struct idxd_vdev *vdev;
+
+	if (pos < 0)
+		return -EINVAL;
+	mutex_lock(&parent->lock);
+	list_for_each_entry(vdev, &parent->mdevs, parent_node) {
+		if (done == count)
+			break;
+		if (i++ < first)
+			continue;
+		idxd_mdevs_line(vdev, line);
+		n = min(count - done, IDXD_MDEVS_LINE - skip);
+		memcpy(buf + done, line + skip, n);
+		done += n;
+		skip = 0;
+	}
+	mutex_unlock(&parent->lock);
+	return done;
+}
+static BIN_ATTR_RO(mdevs, 0);
+
 static struct attribute *idxd_parent_attrs[] = {
 	&dev_attr_ims_size.attr,
 	&dev_attr_ims_available.attr,
 	NULL,
 };
 
+static struct bin_attribute *idxd_parent_bin_attrs[] = {
+	&bin_attr_mdevs,
+	NULL,
+};
+
 static const struct attribute_group idxd_parent_group = {
 	.attrs = idxd_parent_attrs,
+	.bin_attrs = idxd_parent_bin_attrs,
 };
 
 /* For a backend's driver.dev_groups. */
@@ -457,6 +520,7 @@ static const struct vfio_device_ops idxd_vfio_ops = {
 
 static int idxd_mdev_probe(struct mdev_device *mdev)
 {
+	struct iommu_group *group;
 	struct idxd_vdev *vdev;
 	int ret;
 
@@ -469,12 +533,24 @@ static int idxd_mdev_probe(struct mdev_device *mdev)
 		return ret;
 	}
 	dev_set_drvdata(&mdev->dev, vdev);
+
+	/* VFIO gave the mdev a group of its own, for as long as it is registered. */
+	group = iommu_group_get(&mdev->dev);
+	vdev->iommu_group = group ? iommu_group_id(group) : -1;
+	iommu_group_put(group);
+	mutex_lock(&vdev->parent->lock);
+	list_add_tail(&vdev->parent_node, &vdev->parent->mdevs);
+	mutex_unlock(&vdev->parent->lock);
 	return 0;
 }
 
 static void idxd_mdev_remove(struct mdev_device *mdev)
 {
 	struct idxd_vdev *vdev = dev_get_drvdata(&mdev->dev);
+
+	mutex_lock(&vdev->parent->lock);
+	list_del(&vdev->parent_node);
+	mutex_unlock(&vdev->parent->lock);
 
 	/* Waits for the user to close, signalling its request eventfd. */
 	vfio_unregister_group_dev(&vdev->vfio);

@@ -70,6 +70,8 @@ struct idxd_parent_ops {
  * @ops: backend operations
  * @ims: interrupt message store of the device
  * @lock: serialises resource claims so available_instances is exact
+ * @mdevs: the parent's mdevs in the order they were probed (struct
+ *	   idxd_vdev.parent_node), under @lock; what the "mdevs" attribute lists
  * @mdev_parent: mdev core state
  * @types: the mdev types of this parent
  * @type_ptrs: @types as the mdev core wants them
@@ -78,7 +80,8 @@ struct idxd_parent {
 	struct device *dev;
 	const struct idxd_parent_ops *ops;
 	struct ims_table *ims;
-	struct mutex lock;	/* WQ claims and IMS allocation */
+	struct mutex lock;	/* WQ claims, IMS allocation, @mdevs */
+	struct list_head mdevs;
 	struct mdev_parent mdev_parent;
 	struct idxd_mdev_type types[IDXD_WQ_KINDS];
 	struct mdev_type *type_ptrs[IDXD_WQ_KINDS];

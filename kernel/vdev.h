@@ -72,6 +72,8 @@ struct idxd_vdev {
 	struct idxd_queue queue;
 	struct vdev_portal_slot *stage;
 	struct eventfd_ctx *req_trigger;
+	struct list_head parent_node;	/* in parent->mdevs, under parent->lock */
+	int iommu_group;		/* its id, or -1 */
 };
 
 int idxd_vdev_init(struct idxd_vdev *vdev, struct idxd_parent *parent,

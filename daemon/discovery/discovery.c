@@ -17,6 +17,7 @@
 #include "discovery.h"
 #include "log.h"
 #include "macro.h"
+#include "parent-mdevs.h"
 #include "sysfs.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
@@ -166,6 +167,20 @@ static void refresh_parent_of(Discovery *d, const char *parent) {
                 (void) discovery_refresh_parent(d, p->syspath);
 }
 
+static int put_mdev(Discovery *d, const MdevUevent *u) {
+        _cleanup_free_ char *parent = NULL;
+        MdevInfo info;
+        int r;
+
+        r = mdev_info_from_uevent(u, &info, &parent);
+        if (r < 0)
+                return r;
+        r = model_mdev_update(d->model, &info);
+        if (r > 0)
+                refresh_parent_of(d, parent);
+        return r;
+}
+
 /*
  * Reads an mdev into the model. Its type is the mdev_type link, else
  * type_property, else (ask_udev) the MDEV_TYPE udev keeps: a udev_device is
@@ -173,10 +188,8 @@ static void refresh_parent_of(Discovery *d, const char *parent) {
  */
 static int read_mdev(Discovery *d, const char *syspath, const char *type_property, bool ask_udev) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
-        _cleanup_free_ char *parent = NULL, *type_link = NULL, *group_link = NULL, *ims = NULL, *wq = NULL;
+        _cleanup_free_ char *type_link = NULL, *group_link = NULL, *ims = NULL, *wq = NULL;
         MdevUevent u = { .syspath = syspath, .mdev_type_property = type_property };
-        MdevInfo info;
-        int r;
 
         type_link = read_optional(syspath, "mdev_type", sysfs_read_link_name);
         if (!type_link && !type_property && ask_udev) {
@@ -192,14 +205,7 @@ static int read_mdev(Discovery *d, const char *syspath, const char *type_propert
         u.iommu_group_link = group_link;
         u.ims_vectors = ims;
         u.wq = wq;
-
-        r = mdev_info_from_uevent(&u, &info, &parent);
-        if (r < 0)
-                return r;
-        r = model_mdev_update(d->model, &info);
-        if (r > 0)
-                refresh_parent_of(d, parent);
-        return r;
+        return put_mdev(d, &u);
 }
 
 int discovery_read_mdev(Discovery *d, const char *syspath, const char *type_property) {
@@ -345,62 +351,99 @@ int discovery_start_monitor(Discovery *d) {
                                EPOLLIN, on_monitor_event, d);
 }
 
-typedef int (*LinkedDeviceFunc)(Discovery *d, const char *syspath);
+/* line: what the parent's "mdevs" attribute says of the device, or NULL (read its files). */
+typedef int (*LinkedDeviceFunc)(Discovery *d, const char *syspath, const ParentMdevLine *line);
 
-/* The device directories under the model's parents, by name: an mdev's bus link need not be read. */
+/*
+ * The device directories under the model's parents, by name: an mdev's bus
+ * link need not be read; and, for a parent with an "mdevs" attribute
+ * (idxd_mdev.ko), its line of each: the mdev's own files need not be read.
+ */
 typedef struct ChildDirs {
-        char ***lists;          /* per parent listed, its sysfs_list() */
-        size_t n_lists;
+        struct ParentListing {
+                char **names;           /* sysfs_list() of the parent */
+                char *table;            /* its "mdevs", split in place */
+                ParentMdevLine *lines;
+                size_t n_lines;
+        } *listings;
+        size_t n_listings;
         struct ChildDir {
                 const char *name;
                 const char *parent_syspath;
+                const ParentMdevLine *line;
         } *items;               /* sorted by name */
         size_t n;
 } ChildDirs;
 
 static void child_dirs_done(ChildDirs *c) {
-        for (size_t i = 0; i < c->n_lists; i++)
-                strv_free(c->lists[i]);
-        free(c->lists);
+        for (size_t i = 0; i < c->n_listings; i++) {
+                strv_free(c->listings[i].names);
+                free(c->listings[i].table);
+                free(c->listings[i].lines);
+        }
+        free(c->listings);
         free(c->items);
+}
+
+/* A parent without the attribute, or with one that cannot be read, has its mdevs' files read instead. */
+static void read_parent_mdevs(const char *parent_syspath, struct ParentListing *l) {
+        _cleanup_free_ char *path = NULL;
+
+        if (sysfs_attr_path(parent_syspath, "mdevs", &path) < 0 || sysfs_read_file(path, &l->table) < 0)
+                return;
+        if (parent_mdevs_parse(l->table, &l->lines, &l->n_lines) < 0)
+                l->n_lines = 0;
 }
 
 static int compare_child_dirs(const void *a, const void *b) {
         return strcmp(((const struct ChildDir *) a)->name, ((const struct ChildDir *) b)->name);
 }
 
-/* A parent that cannot be listed costs its mdevs a readlink() each, nothing else. */
+/*
+ * A parent that cannot be listed costs its mdevs a readlink() each, nothing
+ * else. The attribute is read before the directory: an mdev made in between
+ * has no line and is read from its files; a line of an mdev removed since
+ * has no directory and is not used.
+ */
 static int child_dirs_read(const Model *m, ChildDirs *c) {
-        c->lists = calloc(m->n_parents ? m->n_parents : 1, sizeof(char **));
-        if (!c->lists)
+        c->listings = calloc(m->n_parents ? m->n_parents : 1, sizeof(*c->listings));
+        if (!c->listings)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_parents; i++) {
                 const char *parent_syspath = m->parents[i]->syspath;
+                struct ParentListing *l = &c->listings[c->n_listings];
                 struct ChildDir *items;
-                char **names;
                 size_t n;
 
-                if (sysfs_list(parent_syspath, SYSFS_LIST_OWN_SUBDIRS, &names, &n) < 0)
+                read_parent_mdevs(parent_syspath, l);
+                if (sysfs_list(parent_syspath, SYSFS_LIST_OWN_SUBDIRS, &l->names, &n) < 0) {
+                        free(TAKE_PTR(l->table));
+                        free(TAKE_PTR(l->lines));
                         continue;
-                c->lists[c->n_lists++] = names;
+                }
+                c->n_listings++;
                 items = reallocarray(c->items, c->n + n + 1, sizeof(*items));
                 if (!items)
                         return -ENOMEM;
                 c->items = items;
                 for (size_t k = 0; k < n; k++)
-                        c->items[c->n++] = (struct ChildDir) { .name = names[k], .parent_syspath = parent_syspath };
+                        c->items[c->n++] = (struct ChildDir) {
+                                .name = l->names[k],
+                                .parent_syspath = parent_syspath,
+                                .line = parent_mdevs_find(l->lines, l->n_lines, l->names[k]),
+                        };
         }
         if (c->n > 0)
                 qsort(c->items, c->n, sizeof(*c->items), compare_child_dirs);
         return 0;
 }
 
-static const char *child_dirs_parent(const ChildDirs *c, const char *name) {
-        const struct ChildDir key = { .name = name }, *found = NULL;
+static const struct ChildDir *child_dirs_find(const ChildDirs *c, const char *name) {
+        const struct ChildDir key = { .name = name };
 
-        if (c && c->n > 0)
-                found = bsearch(&key, c->items, c->n, sizeof(*c->items), compare_child_dirs);
-        return found ? found->parent_syspath : NULL;
+        if (!c || c->n == 0)
+                return NULL;
+        return bsearch(&key, c->items, c->n, sizeof(*c->items), compare_child_dirs);
 }
 
 /*
@@ -420,12 +463,12 @@ static int for_each_linked_device(Discovery *d, const char *path, const ChildDir
 
         for (char **name = names; *name; name++) {
                 _cleanup_free_ char *link = NULL, *target = NULL, *syspath = NULL;
-                const char *parent = child_dirs_parent(children, *name);
+                const struct ChildDir *child = child_dirs_find(children, *name);
 
-                if (parent) {
-                        if (sysfs_attr_path(parent, *name, &syspath) < 0)
+                if (child) {
+                        if (sysfs_attr_path(child->parent_syspath, *name, &syspath) < 0)
                                 return -ENOMEM;
-                        (void) func(d, syspath);
+                        (void) func(d, syspath, child->line);
                         continue;
                 }
                 if (sysfs_attr_path(path, *name, &link) < 0)
@@ -438,12 +481,12 @@ static int for_each_linked_device(Discovery *d, const char *path, const ChildDir
                         continue;       /* gone since the listing */
                 else if (sysfs_resolve_link(path, target, &syspath) < 0)
                         return -ENOMEM;
-                (void) func(d, syspath);
+                (void) func(d, syspath, NULL);
         }
         return 0;
 }
 
-static int read_listed_parent(Discovery *d, const char *syspath) {
+static int read_listed_parent(Discovery *d, const char *syspath, const ParentMdevLine *line) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 
         if (!has_mdev_supported_types(syspath))
@@ -471,7 +514,7 @@ static int enumerate_all_parents(Discovery *d) {
                 return r;
 
         udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
-                (void) read_listed_parent(d, udev_list_entry_get_name(entry));
+                (void) read_listed_parent(d, udev_list_entry_get_name(entry), NULL);
         return 0;
 }
 
@@ -490,8 +533,16 @@ static int enumerate_parents(Discovery *d) {
         return enumerate_all_parents(d);
 }
 
-static int read_listed_mdev(Discovery *d, const char *syspath) {
-        return read_mdev(d, syspath, NULL, true);
+static int read_listed_mdev(Discovery *d, const char *syspath, const ParentMdevLine *line) {
+        if (!line)
+                return read_mdev(d, syspath, NULL, true);
+        return put_mdev(d, &(MdevUevent) {
+                .syspath = syspath,
+                .mdev_type_link = line->type,
+                .iommu_group_link = line->iommu_group,
+                .ims_vectors = line->ims_vectors,
+                .wq = line->wq,
+        });
 }
 
 /* The directories are libudev's, not --sysfs-root, so syspaths are the ones uevents carry. */

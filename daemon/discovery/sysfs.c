@@ -47,6 +47,42 @@ int sysfs_read_string(const char *path, char **ret) {
         return 0;
 }
 
+int sysfs_read_file(const char *path, char **ret) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, allocated = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        for (;;) {
+                ssize_t k;
+
+                if (allocated - n < SYSFS_ATTR_MAX + 1) {
+                        char *grown;
+
+                        allocated = allocated ? allocated * 2 : 16 * SYSFS_ATTR_MAX;
+                        grown = realloc(buf, allocated);
+                        if (!grown)
+                                return -ENOMEM;
+                        buf = grown;
+                }
+                k = read(fd, buf + n, allocated - n - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
 int sysfs_read_unsigned(const char *path, unsigned *ret) {
         _cleanup_free_ char *s = NULL;
         unsigned long v;

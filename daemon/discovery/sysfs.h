@@ -10,6 +10,8 @@
 /* Reads an attribute with read(), never cached; one trailing newline is dropped. */
 int sysfs_read_string(const char *path, char **ret);
 int sysfs_read_unsigned(const char *path, unsigned *ret);
+/* A file of any length (a binary attribute, handed out a page per read()), NUL-terminated. */
+int sysfs_read_file(const char *path, char **ret);
 int sysfs_read_int(const char *path, int *ret);
 /* Writes value in one write(); the kernel's errno (e.g. -ENOSPC) is returned. */
 int sysfs_write_string(const char *path, const char *value);

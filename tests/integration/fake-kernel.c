@@ -63,6 +63,7 @@ struct FakeMdev {
         char *syspath;
         FakeType *type;
         int group;
+        char *wq;
         FakeFifo *remove;
 };
 
@@ -202,6 +203,39 @@ static void parent_write_ims(FakeKernel *fk, FakeParent *p) {
         write_uint(dir, "ims_available", p->ims_available);
 }
 
+static gint compare_mdevs_by_uuid(gconstpointer a, gconstpointer b) {
+        return strcmp((*(FakeMdev *const *) a)->uuid, (*(FakeMdev *const *) b)->uuid);
+}
+
+/* The parent's mdevs, in no order. */
+static GPtrArray *parent_mdevs_locked(FakeKernel *fk, FakeParent *p) {
+        GPtrArray *mine = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, fk->mdevs);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (((FakeMdev *) value)->type->parent == p)
+                        g_ptr_array_add(mine, value);
+        return mine;
+}
+
+/* The parent's "mdevs" as idxd_mdev.ko writes it: a 128-byte line per mdev (here in UUID order). */
+static void parent_write_mdevs(FakeKernel *fk, FakeParent *p) {
+        g_autoptr(GPtrArray) mine = parent_mdevs_locked(fk, p);
+        g_ptr_array_sort(mine, compare_mdevs_by_uuid);
+
+        g_autoptr(GString) text = g_string_new(NULL);
+        for (guint i = 0; i < mine->len; i++) {
+                FakeMdev *m = mine->pdata[i];
+                g_autofree char *fields = g_strdup_printf("%s %s %s %u %d", m->uuid, m->type->id, m->wq,
+                                                          m->type->vectors, m->group);
+                g_string_append_printf(text, "%-127s\n", fields);
+        }
+        g_autofree char *dir = real_path(fk, p->syspath);
+        g_autofree char *path = g_build_filename(dir, "mdevs", NULL);
+        write_file(path, text->str);
+}
+
 static FakeType *parent_type(FakeParent *p, const char *id) {
         for (size_t i = 0; i < G_N_ELEMENTS(p->types); i++)
                 if (g_str_equal(p->types[i].id, id))
@@ -246,15 +280,16 @@ static void mdev_add_locked(FakeKernel *fk, FakeType *t, const char *uuid) {
         m->remove = fifo_new(fk, remove_path, FIFO_REMOVE, m);
 
         g_autofree char *vectors = g_strdup_printf("%u", t->vectors);
-        g_autofree char *wq = t == &p->types[0] ?
+        m->wq = t == &p->types[0] ?
                 g_strdup_printf("wq%u.%u", p->index, ++p->next_wq) :
                 g_strdup_printf("wq%u.0", p->index);
         g_hash_table_insert(fk->mdevs, m->uuid, m);
         g_autofree char *added = umockdev_testbed_add_device(fk->testbed, "mdev", m->uuid, p->syspath,
-                                                              "ims_vectors", vectors, "wq", wq, NULL,
+                                                              "ims_vectors", vectors, "wq", m->wq, NULL,
                                                               "MDEV_TYPE", t->id, NULL);
         if (!added)
                 g_error("fake kernel: umockdev could not add mdev %s", m->uuid);
+        parent_write_mdevs(fk, p);
         if (fk->double_adds)
                 umockdev_testbed_uevent(fk->testbed, m->syspath, "add");
 }
@@ -285,10 +320,12 @@ static void mdev_remove_locked(FakeKernel *fk, FakeMdev *m, gboolean give_back) 
                 type_write_available(t);
                 parent_write_ims(fk, p);
         }
+        parent_write_mdevs(fk, p);
         testbed_remove_device(fk, m->syspath);
 
         g_free(m->uuid);
         g_free(m->syspath);
+        g_free(m->wq);
         g_free(m);
 }
 
@@ -523,6 +560,7 @@ static void add_parent(FakeKernel *fk, const char *bus, const char *name, guint 
                                             "MODALIAS", "platform:idxd_sim", NULL);
         if (!added)
                 g_error("fake kernel: umockdev could not add parent %s", name);
+        parent_write_mdevs(fk, p);
         if (pci) {
                 /* The start of a type-0 config space: vendor 8086, device 0b25 (DSA), class 088000. */
                 static const guint8 config[64] = { 0x86, 0x80, 0x25, 0x0b, [0x09] = 0x00, 0x80, 0x08 };
@@ -545,13 +583,7 @@ void fake_kernel_remove_parent(FakeKernel *fk, const char *name) {
         FakeParent *p = g_hash_table_lookup(fk->parents, name);
         g_assert_nonnull(p);
 
-        GPtrArray *doomed = g_ptr_array_new();
-        GHashTableIter it;
-        gpointer value;
-        g_hash_table_iter_init(&it, fk->mdevs);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-                if (((FakeMdev *) value)->type->parent == p)
-                        g_ptr_array_add(doomed, value);
+        GPtrArray *doomed = parent_mdevs_locked(fk, p);
         for (guint i = 0; i < doomed->len; i++)
                 mdev_remove_locked(fk, doomed->pdata[i], FALSE);
         g_ptr_array_free(doomed, TRUE);
@@ -571,6 +603,16 @@ void fake_kernel_remove_parent(FakeKernel *fk, const char *name) {
 void fake_kernel_set_mdev_bus_class(FakeKernel *fk, gboolean on) {
         g_mutex_lock(&fk->lock);
         fk->no_mdev_bus_class = !on;
+        g_mutex_unlock(&fk->lock);
+}
+
+void fake_kernel_write_parent_attr(FakeKernel *fk, const char *parent, const char *attr, const char *text) {
+        g_mutex_lock(&fk->lock);
+        FakeParent *p = g_hash_table_lookup(fk->parents, parent);
+        g_assert_nonnull(p);
+        g_autofree char *dir = real_path(fk, p->syspath);
+        g_autofree char *path = g_build_filename(dir, attr, NULL);
+        write_file(path, text);
         g_mutex_unlock(&fk->lock);
 }
 

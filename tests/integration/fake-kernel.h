@@ -29,6 +29,9 @@ void fake_kernel_add_pci_parent(FakeKernel *fk, const char *address, guint insta
 /* Whether parents added from now on get a /sys/class/mdev_bus link (default TRUE), as the mdev core makes. */
 void fake_kernel_set_mdev_bus_class(FakeKernel *fk, gboolean on);
 
+/* Replaces a parent attribute's text, as a kernel that says something else would. */
+void fake_kernel_write_parent_attr(FakeKernel *fk, const char *parent, const char *attr, const char *text);
+
 /* Hot-removes a parent like the kernel does: every mdev on it first, then the parent. */
 void fake_kernel_remove_parent(FakeKernel *fk, const char *name);
 

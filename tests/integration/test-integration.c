@@ -1074,6 +1074,63 @@ static void test_restart_foreign_mdev(void) {
         g_assert_true(fake_kernel_has_mdev(h->kernel, UUID_B));
 }
 
+/* One line of a parent's "mdevs", padded as idxd_mdev.ko pads it. */
+static void append_mdevs_line(GString *text, const char *fields) {
+        g_string_append_printf(text, "%-127s\n", fields);
+}
+
+/*
+ * At start-up a parent's "mdevs" stands for the files of the mdevs it lists;
+ * an mdev without a line is read from its files, and a line without an mdev
+ * or one that cannot be read is ignored.
+ */
+static void test_restart_mdevs_attr(void) {
+        g_autoptr(Harness) h = harness_new();
+        fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+        fake_kernel_add_mdev(h->kernel, "idxd_sim.0", FAKE_TYPE_SWQ, UUID_A);
+        fake_kernel_add_mdev(h->kernel, "idxd_sim.0", FAKE_TYPE_DWQ, UUID_B);
+
+        /* The kernel's own table first: what the files say. */
+        harness_start_daemon(h, NULL);
+        g_autoptr(CtlResult) r = harness_ctl(h, "list", "--json", NULL);
+        assert_ctl_exit(r, 0);
+        json_object *root;
+        json_object *mdevs = parse_json_list(r->out, "mdevs", &root);
+        g_assert_cmpuint(json_object_array_length(mdevs), ==, 2);
+        g_assert_cmpstr(json_get_string(json_find(mdevs, "uuid", UUID_A), "wq"), ==, "wq0.0");
+        g_assert_cmpstr(json_get_string(json_find(mdevs, "uuid", UUID_B), "wq"), ==, "wq0.1");
+        g_assert_cmpstr(json_get_string(json_find(mdevs, "uuid", UUID_B), "type"), ==, FAKE_TYPE_DWQ);
+        g_assert_cmpint(json_object_get_int(json_get(json_find(mdevs, "uuid", UUID_B), "ims_vectors")), ==, 2);
+        json_object_put(root);
+        harness_stop_daemon(h);
+
+        /* A's line says other than its files (so the line is what was read), B has none, C is gone. */
+        g_autoptr(GString) text = g_string_new(NULL);
+        append_mdevs_line(text, UUID_A " " FAKE_TYPE_SWQ " wq-of-the-line 5 7");
+        append_mdevs_line(text, UUID_C " " FAKE_TYPE_SWQ " wq0.0 1 8");
+        append_mdevs_line(text, "garbage");
+        fake_kernel_write_parent_attr(h->kernel, "idxd_sim.0", "mdevs", text->str);
+        harness_start_daemon(h, NULL);
+        g_autoptr(CtlResult) r2 = harness_ctl(h, "list", "--json", NULL);
+        assert_ctl_exit(r2, 0);
+        mdevs = parse_json_list(r2->out, "mdevs", &root);
+        g_assert_cmpuint(json_object_array_length(mdevs), ==, 2);
+        g_assert_cmpstr(json_get_string(json_find(mdevs, "uuid", UUID_A), "wq"), ==, "wq-of-the-line");
+        g_assert_cmpint(json_object_get_int(json_get(json_find(mdevs, "uuid", UUID_A), "ims_vectors")), ==, 5);
+        g_assert_cmpstr(json_get_string(json_find(mdevs, "uuid", UUID_B), "wq"), ==, "wq0.1");
+        g_assert_cmpstr(json_get_string(json_find(mdevs, "uuid", UUID_B), "type"), ==, FAKE_TYPE_DWQ);
+        g_assert_null(json_find(mdevs, "uuid", UUID_C));
+        json_object_put(root);
+
+        /* After start-up an mdev is read from its files, as its uevent arrives. */
+        fake_kernel_resend_uevent(h->kernel, UUID_A, "change");
+        settle(h, 300);
+        g_autoptr(CtlResult) r3 = harness_ctl(h, "list", "--json", NULL);
+        mdevs = parse_json_list(r3->out, "mdevs", &root);
+        g_assert_cmpstr(json_get_string(json_find(mdevs, "uuid", UUID_A), "wq"), ==, "wq0.0");
+        json_object_put(root);
+}
+
 /* ---- concurrency ------------------------------------------------------- */
 
 #define CONCURRENT_CLIENTS 200
@@ -1392,6 +1449,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/registrar/broken", test_registrar_broken);
         g_test_add_func("/registrar/uri-fails", test_registrar_uri_fails);
         g_test_add_func("/restart/foreign-mdev", test_restart_foreign_mdev);
+        g_test_add_func("/restart/mdevs-attr", test_restart_mdevs_attr);
         g_test_add_func("/restart/after-sigkill", test_restart_after_kill);
         g_test_add_func("/cli/usage-errors", test_cli_usage);
         g_test_add_func("/destroy/busy", test_busy);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -147,6 +148,38 @@ static void test_read_write(void **state) {
         free(path);
 }
 
+/* A file longer than the read buffer's first size comes back whole, NUL-terminated. */
+static void test_read_file(void **state) {
+        char dir[] = "/tmp/test-sysfs-XXXXXX";
+        char *path = NULL, *s = NULL;
+        size_t n = 200000;
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(asprintf(&path, "%s/mdevs", dir) > 0, 1);
+        assert_int_equal(sysfs_read_file(path, &s), -ENOENT);
+
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (size_t i = 0; i < n; i++)
+                fputc('a' + (int) (i % 26), f);
+        fclose(f);
+        assert_int_equal(sysfs_read_file(path, &s), 0);
+        assert_int_equal(strlen(s), n);
+        assert_int_equal(s[n - 1], 'a' + (int) ((n - 1) % 26));
+        free(s);
+
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+        assert_int_equal(sysfs_read_file(path, &s), 0);
+        assert_string_equal(s, "");
+        free(s);
+
+        unlink(path);
+        rmdir(dir);
+        free(path);
+}
+
 /* Types are the subdirectories of mdev_supported_types, in name order; files do not count. */
 static void test_list_subdirs(void **state) {
         char dir[] = "/tmp/test-sysfs-XXXXXX";
@@ -209,6 +242,7 @@ int main(void) {
                 cmocka_unit_test(test_name_is_valid),
                 cmocka_unit_test(test_resolve_link),
                 cmocka_unit_test(test_read_write),
+                cmocka_unit_test(test_read_file),
                 cmocka_unit_test(test_list_subdirs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

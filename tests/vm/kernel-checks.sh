@@ -157,6 +157,38 @@ t_accounting() {
 }
 check "IMS accounting: ims_available drops by ims_vectors per mdev, returns on remove" t_accounting
 
+# mdevs_line UUID: the line "mdevs" should hold for an mdev, from its own files
+mdevs_line() {
+	local d=$mdevs/$1 group=-1
+	[ -e "$d/iommu_group" ] && group=$(basename "$(readlink "$d/iommu_group")")
+	echo "$1 $(basename "$(readlink "$d/mdev_type")") $(val "$d/wq") $(val "$d/ims_vectors") $group"
+}
+
+t_mdevs_table() {
+	local u want got bytes i
+	remove_all
+	expect "no mdevs" "$(wc -c <"$parent/mdevs")" 0
+	for i in 11 12 13; do
+		err=$(create "$([ "$i" = 12 ] && echo "$dwq" || echo "$swq")" "$(uuid "$i")") || fail "create: $err"
+	done
+	create "$sysplat/idxd_sim.1/mdev_supported_types/idxd_mdev-dsa-1swq-v1" "$(uuid 14)" >/dev/null ||
+		fail "create on idxd_sim.1"
+	err=$(remove "$(uuid 11)") || fail "remove: $err"
+	want=$(for i in 12 13; do mdevs_line "$(uuid "$i")"; done)
+	got=$(sed 's/ *$//' "$parent/mdevs")
+	expect "lines of idxd_sim.0 (the probe order, one removed)" "$got" "$want"
+	expect "line width" "$(awk '{ print length($0) }' "$parent/mdevs" | sort -u)" 127
+	expect "idxd_sim.1" "$(sed 's/ *$//' "$sysplat/idxd_sim.1/mdevs")" "$(mdevs_line "$(uuid 14)")"
+	[ -z "$(awk '$5 < 0' "$parent/mdevs")" ] || fail "an mdev without an IOMMU group: $got"
+	# A read at any offset is the same bytes as the whole file from there.
+	bytes=$(tail -c +201 "$parent/mdevs" | head -c 40)
+	expect "read at offset 200" "$(dd if="$parent/mdevs" bs=1 skip=200 count=40 status=none)" "$bytes"
+	! sysfs_write "$parent/mdevs" x >/dev/null || fail "mdevs writable"
+	remove_all
+	expect "empty again" "$(wc -c <"$sysplat/idxd_sim.1/mdevs")" 0
+}
+check "parent attribute mdevs: one 128-byte line per mdev (UUID, type, wq, ims_vectors, IOMMU group)" t_mdevs_table
+
 # create_until_full TYPE_DIR FIRST_ID: creates until a create fails; prints
 # "COUNT ERROR"
 create_until_full() {
