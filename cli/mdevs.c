@@ -13,6 +13,7 @@
 #include "mdev-table.h"
 #include "mdevctl-json.h"
 #include "mdevs.h"
+#include "text-buffer.h"
 
 /* Where each known key goes; the offset is into MdevRecord. */
 static const struct {
@@ -317,43 +318,71 @@ int mdev_record_compare(const void *a, const void *b) {
         return strcmp(strempty(x->uuid), strempty(y->uuid));
 }
 
-/*
- * The JSON text goes out through a buffer of its own, written with fwrite()
- * when full: at 10,000 mdevs a stdio call per token and strcspn() over a
- * 33-byte set were most of idxdctl's instructions.
- */
-typedef struct JsonText {
-        FILE *f;
-        bool failed;
-        size_t n;
-        char buf[64 * 1024];
-} JsonText;
+/* Parents that the linear sort tells apart; more and it leaves the work to qsort(). */
+#define SORT_PARENTS_MAX 64
 
-static void text_flush(JsonText *t) {
-        if (t->n > 0 && fwrite(t->buf, 1, t->n, t->f) != t->n)
-                t->failed = true;
-        t->n = 0;
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-static inline void text_add(JsonText *t, const char *s, size_t n) {
-        if (sizeof(t->buf) - t->n < n) {
-                text_flush(t);
-                if (n > sizeof(t->buf)) {
-                        if (fwrite(s, 1, n, t->f) != n)
-                                t->failed = true;
-                        return;
+/* Stable, by parent, in linear time: false (nothing moved) past SORT_PARENTS_MAX parents or without memory. */
+static bool group_by_parent(MdevRecord *m, size_t n) {
+        const char *parents[SORT_PARENTS_MAX], *sorted_parents[SORT_PARENTS_MAX];
+        size_t start[SORT_PARENTS_MAX] = {}, n_parents = 0, last = 0;
+        _cleanup_free_ unsigned char *rank = malloc(n);
+        _cleanup_free_ MdevRecord *out = malloc(n * sizeof(MdevRecord));
+
+        if (!rank || !out)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                const char *p = strempty(m[i].parent);
+                size_t k = last;
+
+                if (n_parents == 0 || strcmp(parents[k], p) != 0)
+                        for (k = 0; k < n_parents && strcmp(parents[k], p) != 0; k++)
+                                ;
+                if (k == n_parents) {
+                        if (n_parents == SORT_PARENTS_MAX)
+                                return false;
+                        parents[n_parents++] = p;
                 }
+                rank[i] = (unsigned char) k;
+                start[k]++;
+                last = k;
         }
-        memcpy(t->buf + t->n, s, n);
-        t->n += n;
+
+        /* Each parent's first place: after the records of the parents whose names sort before it. */
+        memcpy(sorted_parents, parents, n_parents * sizeof(char *));
+        qsort(sorted_parents, n_parents, sizeof(char *), compare_strings);
+        for (size_t s = 0, place = 0; s < n_parents; s++)
+                for (size_t k = 0; k < n_parents; k++)
+                        if (parents[k] == sorted_parents[s]) {
+                                size_t count = start[k];
+
+                                start[k] = place;
+                                place += count;
+                                break;
+                        }
+        for (size_t i = 0; i < n; i++)
+                out[start[rank[i]]++] = m[i];
+        memcpy(m, out, n * sizeof(MdevRecord));
+        return true;
 }
 
-static void text_puts(JsonText *t, const char *s) {
-        text_add(t, s, strlen(s));
+void mdev_records_sort(MdevRecord *m, size_t n) {
+        bool by_uuid = true;
+
+        for (size_t i = 1; by_uuid && i < n; i++)
+                by_uuid = strcmp(strempty(m[i - 1].uuid), strempty(m[i].uuid)) <= 0;
+        if (by_uuid && group_by_parent(m, n))
+                return;
+        /* qsort() wants a base even for 0. */
+        if (n > 0)
+                qsort(m, n, sizeof(MdevRecord), mdev_record_compare);
 }
 
 /* A JSON string as json-c writes it: \" \\ \b \f \n \r \t, other controls as \u00xx, the rest as is. */
-static void json_write_string(JsonText *t, const char *s) {
+static void json_write_string(TextBuffer *t, const char *s) {
         static const char hex[] = "0123456789abcdef";
 
         text_add(t, "\"", 1);
@@ -387,13 +416,13 @@ static void json_write_string(JsonText *t, const char *s) {
 }
 
 /* One member of an mdev's object: the separator, the indentation, the key. */
-static void json_write_key(JsonText *t, bool first, const char *key) {
+static void json_write_key(TextBuffer *t, bool first, const char *key) {
         text_puts(t, first ? "\n      \"" : ",\n      \"");
         text_puts(t, key);
         text_add(t, "\": ", 3);
 }
 
-static void json_write_string_member(JsonText *t, bool first, const char *key, const char *value) {
+static void json_write_string_member(TextBuffer *t, bool first, const char *key, const char *value) {
         json_write_key(t, first, key);
         if (value)
                 json_write_string(t, value);
@@ -402,7 +431,7 @@ static void json_write_string_member(JsonText *t, bool first, const char *key, c
 }
 
 /* "attrs": [{"name": "value"}, ...] as json-c lays out the tree; attrs is the daemon's compact JSON text. */
-static void json_write_attrs_member(JsonText *t, const char *attrs) {
+static void json_write_attrs_member(TextBuffer *t, const char *attrs) {
         _cleanup_json_ struct json_object *a = attrs ? json_tokener_parse(attrs) : NULL;
         size_t n = json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 
@@ -424,7 +453,7 @@ static void json_write_attrs_member(JsonText *t, const char *attrs) {
 }
 
 int mdev_records_print_json(FILE *f, const MdevRecord *records, size_t n) {
-        _cleanup_free_ JsonText *t = NULL;
+        _cleanup_free_ TextBuffer *t = NULL;
 
         t = malloc(sizeof(*t));
         if (!t)

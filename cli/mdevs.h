@@ -68,3 +68,9 @@ int idxdctl_list_mdevs(Idxdctl *ctl, const char *parent, const char *type, const
 
 /* By parent, then UUID. */
 int mdev_record_compare(const void *a, const void *b);
+/*
+ * Sorts by parent, then UUID, as mdev_record_compare() orders. The daemon
+ * lists in UUID order: then grouping by parent keeps that order and costs
+ * one pass instead of qsort()'s n log n comparisons of two strings.
+ */
+void mdev_records_sort(MdevRecord *m, size_t n);

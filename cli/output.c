@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What idxdctl prints: aligned tables for people, JSON for programs. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -10,10 +11,18 @@
 #include "idxdctl.h"
 #include "macro.h"
 #include "output.h"
+#include "text-buffer.h"
+
+/* A cell's text with its length and terminal columns, measured once when added. */
+typedef struct TableCell {
+        const char *text;
+        size_t bytes;
+        size_t width;
+} TableCell;
 
 struct Table {
         size_t n_columns;
-        const char **cells;     /* row-major; the header is row 0 */
+        TableCell *cells;       /* row-major; the header is row 0 */
         size_t n_cells;
         size_t n_allocated;
         char **copies;          /* cells the table owns */
@@ -60,11 +69,11 @@ Table *table_new(const char *const *headers) {
 
 int table_reserve_rows(Table *t, size_t rows) {
         size_t n = t->n_cells + rows * t->n_columns;
-        const char **cells;
+        TableCell *cells;
 
         if (n <= t->n_allocated)
                 return 0;
-        cells = reallocarray(t->cells, n, sizeof(char *));
+        cells = reallocarray(t->cells, n, sizeof(TableCell));
         if (!cells)
                 return -ENOMEM;
         t->cells = cells;
@@ -136,10 +145,44 @@ static int grow_pointers(void ***array, size_t n, size_t *allocated, size_t firs
         return 0;
 }
 
-static int table_add_plain_cell(Table *t, const char *text) {
-        if (grow_pointers((void ***) &t->cells, t->n_cells, &t->n_allocated, 64) < 0)
+/*
+ * Bytes and terminal columns of UTF-8 text, one column per character
+ * (continuation bytes take none); false if it holds a control character.
+ */
+static bool measure(const char *s, TableCell *c) {
+        const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+        size_t n = strlen(s), w = 0, i = 0;
+
+        /* Eight bytes at a time while they are printable ASCII (no byte below 0x20, 0x7f or above). */
+        for (; i + 8 <= n; i += 8) {
+                uint64_t x;
+
+                memcpy(&x, s + i, 8);
+                if (((x - ones * 0x20) | (x + ones)) & highs)
+                        break;
+                w += 8;
+        }
+        for (; i < n; i++) {
+                unsigned char b = (unsigned char) s[i];
+
+                if (b < 0x20 || b == 0x7f)
+                        return false;
+                if ((b & 0xc0) != 0x80)
+                        w++;
+        }
+        c->text = s;
+        c->bytes = n;
+        c->width = w;
+        return true;
+}
+
+/* 1 without adding it when text holds a control character. */
+static int table_push(Table *t, const char *text) {
+        if (t->n_cells == t->n_allocated && table_reserve_rows(t, t->n_allocated ? t->n_allocated / t->n_columns : 16) < 0)
                 return -ENOMEM;
-        t->cells[t->n_cells++] = text && text[0] ? text : "-";
+        if (!measure(text && text[0] ? text : "-", &t->cells[t->n_cells]))
+                return 1;
+        t->n_cells++;
         return 0;
 }
 
@@ -153,17 +196,19 @@ static int table_keep_copy(Table *t, char *copy) {
         return 0;
 }
 
-/* A cell of text the table owns (taken; NULL: out of memory). */
+/* A cell of text the table owns (taken; NULL: out of memory), with no control character. */
 static int table_add_owned_cell(Table *t, char *copy) {
         if (!copy || table_keep_copy(t, copy) < 0)
                 return -ENOMEM;
-        return table_add_plain_cell(t, copy);
+        return table_push(t, copy);
 }
 
 int table_add_cell(Table *t, const char *text) {
-        if (text && has_control(text))
-                return table_add_owned_cell(t, escape_control(text));
-        return table_add_plain_cell(t, text);
+        int r = table_push(t, text);
+
+        if (r <= 0)
+                return r;
+        return table_add_owned_cell(t, escape_control(text));
 }
 
 int table_add_cell_copy(Table *t, const char *text) {
@@ -182,30 +227,6 @@ int table_add_json_cell(Table *t, struct json_object *record, const char *key) {
         return table_add_cell(t, v ? json_object_get_string(v) : NULL);
 }
 
-/*
- * n spaces. A table of 10,000 rows has 90,000 cells: no printf per cell, and
- * stdio's unlocked calls (idxdctl has one thread).
- */
-static void pad(FILE *f, size_t n) {
-        static const char spaces[] = "                                ";
-
-        for (; n > sizeof(spaces) - 1; n -= sizeof(spaces) - 1)
-                fwrite_unlocked(spaces, 1, sizeof(spaces) - 1, f);
-        fwrite_unlocked(spaces, 1, n, f);
-}
-
-/* Terminal columns of UTF-8 text: one per character (continuation bytes do not count). */
-static size_t text_width(const char *s, size_t *ret_bytes) {
-        size_t w = 0, n = 0;
-
-        for (; s[n]; n++)
-                if (((unsigned char) s[n] & 0xc0) != 0x80)
-                        w++;
-        if (ret_bytes)
-                *ret_bytes = n;
-        return w;
-}
-
 /* The bytes of s that fill at most width columns. */
 static size_t bytes_for_width(const char *s, size_t width) {
         size_t n = 0, w = 0;
@@ -217,47 +238,48 @@ static size_t bytes_for_width(const char *s, size_t width) {
         return n;
 }
 
-static void table_print_widths(const Table *t, FILE *f, const size_t *width) {
+static void table_print_widths(const Table *t, TextBuffer *out, const size_t *width) {
         for (size_t i = 0; i < t->n_cells; i++) {
-                size_t column = i % t->n_columns, n, w = text_width(t->cells[i], &n);
+                const TableCell *c = &t->cells[i];
+                size_t column = i % t->n_columns, n = c->bytes, w = c->width;
                 bool last = column + 1 == t->n_columns, cut = w > width[column];
 
                 if (cut) {
                         /* Cut to fit, and say so. */
-                        n = bytes_for_width(t->cells[i], width[column] - 3);
+                        n = bytes_for_width(c->text, width[column] - 3);
                         w = width[column];
                 }
                 if (t->right_aligned[column])
-                        pad(f, width[column] - w);
-                fwrite_unlocked(t->cells[i], 1, n, f);
+                        text_pad(out, width[column] - w);
+                text_add(out, c->text, n);
                 if (cut)
-                        fwrite_unlocked("...", 1, 3, f);
+                        text_add(out, "...", 3);
                 if (last)
-                        fputc_unlocked('\n', f);
+                        text_add(out, "\n", 1);
                 else {
                         if (!t->right_aligned[column])
-                                pad(f, width[column] - w);
-                        fwrite_unlocked("  ", 1, 2, f);
+                                text_pad(out, width[column] - w);
+                        text_add(out, "  ", 2);
                 }
         }
 }
 
+/* Through a buffer of its own: a table of 10,000 rows has 90,000 cells. */
 void table_print_fit(const Table *t, FILE *f, size_t max_width) {
-        size_t *width = calloc(t->n_columns, sizeof(size_t)), total;
+        _cleanup_free_ size_t *width = calloc(t->n_columns, sizeof(size_t));
+        _cleanup_free_ TextBuffer *out = calloc(1, sizeof(TextBuffer));
+        size_t total;
 
-        if (!width) {
+        if (!width || !out) {
                 /* Unaligned is better than nothing. */
                 for (size_t i = 0; i < t->n_cells; i++)
-                        fprintf(f, "%s%s", t->cells[i], (i + 1) % t->n_columns ? "  " : "\n");
+                        fprintf(f, "%s%s", t->cells[i].text, (i + 1) % t->n_columns ? "  " : "\n");
                 return;
         }
 
-        for (size_t i = 0; i < t->n_cells; i++) {
-                size_t n = text_width(t->cells[i], NULL);
-
-                if (n > width[i % t->n_columns])
-                        width[i % t->n_columns] = n;
-        }
+        for (size_t i = 0; i < t->n_cells; i++)
+                if (t->cells[i].width > width[i % t->n_columns])
+                        width[i % t->n_columns] = t->cells[i].width;
         total = 2 * (t->n_columns - 1);
         for (size_t c = 0; c < t->n_columns; c++)
                 total += width[c];
@@ -270,8 +292,9 @@ void table_print_fit(const Table *t, FILE *f, size_t max_width) {
                 width[c] -= cut;
                 total -= cut;
         }
-        table_print_widths(t, f, width);
-        free(width);
+        out->f = f;
+        table_print_widths(t, out, width);
+        text_flush(out);
 }
 
 void table_print(const Table *t, FILE *f) {

@@ -228,9 +228,8 @@ int idxdctl_list_mdevs(Idxdctl *ctl, const char *parent, const char *type, const
         if (r < 0)
                 return idxdctl_bus_bad_reply(method, r);
 
-        /* Stable output whatever order the daemon keeps. (qsort() wants a base even for 0.) */
-        if (n > 0)
-                qsort(mdevs, n, sizeof(MdevRecord), mdev_record_compare);
+        /* Stable output whatever order the daemon keeps. */
+        mdev_records_sort(mdevs, n);
         *ret_reply = TAKE_PTR(reply);
         *ret_text = TAKE_PTR(text);
         *ret = mdevs;

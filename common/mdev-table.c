@@ -102,13 +102,16 @@ int mdev_table_next_line(char **cursor, char *end, char **fields, size_t max) {
         *cursor = eol + 1;
 
         for (char *field = line;; ) {
-                char *tab = strchr(field, '\t');
+                /* One scan a field: most have neither an escape nor anything after the tab to look at twice. */
+                char *stop = field + strcspn(field, "\t\\"), *tab = *stop == '\t' ? stop : strchr(stop, '\t');
 
                 if (n == max)
                         return -E2BIG;
                 if (tab)
                         *tab = '\0';
-                if (strcmp(field, "\\N") == 0)
+                if (*stop != '\\')
+                        fields[n++] = field;
+                else if (strcmp(field, "\\N") == 0)
                         fields[n++] = NULL;
                 else {
                         if (unescape(field) < 0)

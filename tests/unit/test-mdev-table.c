@@ -244,6 +244,54 @@ static void test_json_as_json_c(void **state) {
         }
 }
 
+/* n records over n_parents parents; in UUID order, or shuffled. */
+static MdevRecord *make_records(char (*uuids)[37], char (*parents)[16], size_t n, size_t n_parents, bool shuffle) {
+        MdevRecord *m = calloc(n, sizeof(MdevRecord));
+
+        assert_non_null(m);
+        for (size_t p = 0; p < n_parents; p++)
+                snprintf(parents[p], 16, "idxd_sim.%u", (unsigned) ((p * 7919) % n_parents));
+        for (size_t i = 0; i < n; i++) {
+                snprintf(uuids[i], 37, "%08x-0000-4000-8000-000000000000", (unsigned) i);
+                m[i].uuid = uuids[i];
+                m[i].parent = i % 13 == 5 ? NULL : parents[(i * 31) % n_parents];
+        }
+        for (size_t i = n - 1; shuffle && i > 0; i--) {
+                size_t j = (size_t) rand() % (i + 1);
+                MdevRecord tmp = m[i];
+
+                m[i] = m[j];
+                m[j] = tmp;
+        }
+        return m;
+}
+
+/* mdev_records_sort() orders as qsort() with mdev_record_compare() does, on every path. */
+static void test_records_sort(void **state) {
+        static const struct { size_t n, n_parents; bool shuffle; } cases[] = {
+                { 10000, 2, false }, { 1000, 5, false }, { 1000, 5, true }, { 1000, 70, false }, { 1, 1, false },
+        };
+        static char uuids[10000][37], parents[70][16];
+
+        srand(4711);
+        for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
+                MdevRecord *got = make_records(uuids, parents, cases[c].n, cases[c].n_parents, cases[c].shuffle);
+                MdevRecord *want = malloc(cases[c].n * sizeof(MdevRecord));
+
+                assert_non_null(want);
+                memcpy(want, got, cases[c].n * sizeof(MdevRecord));
+                qsort(want, cases[c].n, sizeof(MdevRecord), mdev_record_compare);
+                mdev_records_sort(got, cases[c].n);
+                for (size_t i = 0; i < cases[c].n; i++) {
+                        assert_ptr_equal(got[i].uuid, want[i].uuid);
+                        assert_ptr_equal(got[i].parent, want[i].parent);
+                }
+                free(got);
+                free(want);
+        }
+        mdev_records_sort(NULL, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_escape_round_trip),
@@ -254,6 +302,7 @@ int main(void) {
                 cmocka_unit_test(test_records_by_column_name),
                 cmocka_unit_test(test_records_reject_bad_tables),
                 cmocka_unit_test(test_numbers_of_wrong_form),
+                cmocka_unit_test(test_records_sort),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
