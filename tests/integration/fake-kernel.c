@@ -466,6 +466,7 @@ void fake_kernel_free(FakeKernel *fk) {
                 fifo_free(m->remove);
                 g_free(m->uuid);
                 g_free(m->syspath);
+                g_free(m->wq);
                 g_free(m);
         }
         g_hash_table_iter_init(&it, fk->parents);
