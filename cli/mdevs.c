@@ -13,6 +13,7 @@
 #include "mdev-table.h"
 #include "mdevctl-json.h"
 #include "mdevs.h"
+#include "prefault.h"
 #include "text-buffer.h"
 
 /* Where each known key goes; the offset is into MdevRecord. */
@@ -244,6 +245,7 @@ int mdev_records_parse_table(char *text, size_t size, MdevRecord **ret, size_t *
         records = calloc(allocated ? allocated : 1, sizeof(MdevRecord));
         if (!records)
                 return -ENOMEM;
+        prefault(records, allocated * sizeof(MdevRecord));
         for (int c = 0; c < n_columns; c++)
                 columns[c] = fields[c] ? find_field(fields[c]) : -ENOENT;
 
@@ -287,6 +289,7 @@ int mdev_records_read_fd(sd_bus_message *reply, char **ret_text, MdevRecord **re
         text = malloc((size_t) st.st_size + 1);
         if (!text)
                 return -ENOMEM;
+        prefault(text, (size_t) st.st_size + 1);
         /* pread(): the daemon's write offset is shared with this descriptor. */
         while (size < (size_t) st.st_size) {
                 ssize_t k = pread(fd, text + size, (size_t) st.st_size - size, (off_t) size);
@@ -325,14 +328,20 @@ static int compare_strings(const void *a, const void *b) {
         return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-/* Stable, by parent, in linear time: false (nothing moved) past SORT_PARENTS_MAX parents or without memory. */
+/*
+ * Stable, by parent, in linear time and in place (each record moved along
+ * the cycles of the permutation, no second array of records): false, with
+ * nothing moved, past SORT_PARENTS_MAX parents or without memory.
+ */
 static bool group_by_parent(MdevRecord *m, size_t n) {
         const char *parents[SORT_PARENTS_MAX], *sorted_parents[SORT_PARENTS_MAX];
         size_t start[SORT_PARENTS_MAX] = {}, n_parents = 0, last = 0;
-        _cleanup_free_ unsigned char *rank = malloc(n);
-        _cleanup_free_ MdevRecord *out = malloc(n * sizeof(MdevRecord));
+        _cleanup_free_ uint32_t *dest = NULL;
 
-        if (!rank || !out)
+        if (n > UINT32_MAX)
+                return false;
+        dest = malloc(n * sizeof(uint32_t));
+        if (!dest)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 const char *p = strempty(m[i].parent);
@@ -346,7 +355,7 @@ static bool group_by_parent(MdevRecord *m, size_t n) {
                                 return false;
                         parents[n_parents++] = p;
                 }
-                rank[i] = (unsigned char) k;
+                dest[i] = (uint32_t) k;
                 start[k]++;
                 last = k;
         }
@@ -364,8 +373,20 @@ static bool group_by_parent(MdevRecord *m, size_t n) {
                                 break;
                         }
         for (size_t i = 0; i < n; i++)
-                out[start[rank[i]]++] = m[i];
-        memcpy(m, out, n * sizeof(MdevRecord));
+                dest[i] = (uint32_t) start[dest[i]]++;
+
+        /* Record i belongs at dest[i]: follow each cycle once, marking a placed record with dest[i] == i. */
+        for (size_t i = 0; i < n; i++)
+                while (dest[i] != i) {
+                        size_t j = dest[i];
+                        MdevRecord r = m[j];
+                        uint32_t d = dest[j];
+
+                        m[j] = m[i];
+                        dest[j] = (uint32_t) j;
+                        m[i] = r;
+                        dest[i] = d;
+                }
         return true;
 }
 

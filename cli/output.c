@@ -11,18 +11,13 @@
 #include "idxdctl.h"
 #include "macro.h"
 #include "output.h"
+#include "prefault.h"
 #include "text-buffer.h"
-
-/* A cell's text with its length and terminal columns, measured once when added. */
-typedef struct TableCell {
-        const char *text;
-        size_t bytes;
-        size_t width;
-} TableCell;
 
 struct Table {
         size_t n_columns;
-        TableCell *cells;       /* row-major; the header is row 0 */
+        const char **cells;     /* row-major; the header is row 0 */
+        uint32_t *widths;       /* each cell's terminal columns, measured when it is added */
         size_t n_cells;
         size_t n_allocated;
         char **copies;          /* cells the table owns */
@@ -41,6 +36,7 @@ Table *table_free(Table *t) {
                 free(t->copies[i]);
         free(t->copies);
         free(t->cells);
+        free(t->widths);
         free(t->right_aligned);
         free(t->min_width);
         free(t->shrink_order);
@@ -69,14 +65,21 @@ Table *table_new(const char *const *headers) {
 
 int table_reserve_rows(Table *t, size_t rows) {
         size_t n = t->n_cells + rows * t->n_columns;
-        TableCell *cells;
+        const char **cells;
+        uint32_t *widths;
 
         if (n <= t->n_allocated)
                 return 0;
-        cells = reallocarray(t->cells, n, sizeof(TableCell));
+        cells = reallocarray(t->cells, n, sizeof(char *));
         if (!cells)
                 return -ENOMEM;
         t->cells = cells;
+        widths = reallocarray(t->widths, n, sizeof(uint32_t));
+        if (!widths)
+                return -ENOMEM;
+        t->widths = widths;
+        prefault(t->cells + t->n_allocated, (n - t->n_allocated) * sizeof(char *));
+        prefault(t->widths + t->n_allocated, (n - t->n_allocated) * sizeof(uint32_t));
         t->n_allocated = n;
         return 0;
 }
@@ -149,7 +152,7 @@ static int grow_pointers(void ***array, size_t n, size_t *allocated, size_t firs
  * Bytes and terminal columns of UTF-8 text, one column per character
  * (continuation bytes take none); false if it holds a control character.
  */
-static bool measure(const char *s, TableCell *c) {
+static bool measure(const char *s, uint32_t *ret_width) {
         const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
         size_t n = strlen(s), w = 0, i = 0;
 
@@ -170,9 +173,7 @@ static bool measure(const char *s, TableCell *c) {
                 if ((b & 0xc0) != 0x80)
                         w++;
         }
-        c->text = s;
-        c->bytes = n;
-        c->width = w;
+        *ret_width = w > UINT32_MAX ? UINT32_MAX : (uint32_t) w;
         return true;
 }
 
@@ -180,9 +181,10 @@ static bool measure(const char *s, TableCell *c) {
 static int table_push(Table *t, const char *text) {
         if (t->n_cells == t->n_allocated && table_reserve_rows(t, t->n_allocated ? t->n_allocated / t->n_columns : 16) < 0)
                 return -ENOMEM;
-        if (!measure(text && text[0] ? text : "-", &t->cells[t->n_cells]))
+        text = text && text[0] ? text : "-";
+        if (!measure(text, &t->widths[t->n_cells]))
                 return 1;
-        t->n_cells++;
+        t->cells[t->n_cells++] = text;
         return 0;
 }
 
@@ -240,18 +242,18 @@ static size_t bytes_for_width(const char *s, size_t width) {
 
 static void table_print_widths(const Table *t, TextBuffer *out, const size_t *width) {
         for (size_t i = 0; i < t->n_cells; i++) {
-                const TableCell *c = &t->cells[i];
-                size_t column = i % t->n_columns, n = c->bytes, w = c->width;
+                const char *text = t->cells[i];
+                size_t column = i % t->n_columns, n = strlen(text), w = t->widths[i];
                 bool last = column + 1 == t->n_columns, cut = w > width[column];
 
                 if (cut) {
                         /* Cut to fit, and say so. */
-                        n = bytes_for_width(c->text, width[column] - 3);
+                        n = bytes_for_width(text, width[column] - 3);
                         w = width[column];
                 }
                 if (t->right_aligned[column])
                         text_pad(out, width[column] - w);
-                text_add(out, c->text, n);
+                text_add(out, text, n);
                 if (cut)
                         text_add(out, "...", 3);
                 if (last)
@@ -273,13 +275,13 @@ void table_print_fit(const Table *t, FILE *f, size_t max_width) {
         if (!width || !out) {
                 /* Unaligned is better than nothing. */
                 for (size_t i = 0; i < t->n_cells; i++)
-                        fprintf(f, "%s%s", t->cells[i].text, (i + 1) % t->n_columns ? "  " : "\n");
+                        fprintf(f, "%s%s", t->cells[i], (i + 1) % t->n_columns ? "  " : "\n");
                 return;
         }
 
         for (size_t i = 0; i < t->n_cells; i++)
-                if (t->cells[i].width > width[i % t->n_columns])
-                        width[i % t->n_columns] = t->cells[i].width;
+                if (t->widths[i] > width[i % t->n_columns])
+                        width[i % t->n_columns] = t->widths[i];
         total = 2 * (t->n_columns - 1);
         for (size_t c = 0; c < t->n_columns; c++)
                 total += width[c];
