@@ -67,6 +67,17 @@ static inline const char *strempty(const char *s) {
         return s ? s : "";
 }
 
+/* The value of one hexadecimal digit, any case; -1 for anything else. */
+static inline int hex_digit_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }

@@ -6,21 +6,12 @@
 #include <sys/random.h>
 
 #include "idxd-bus.h"
+#include "macro.h"
 #include "uuid.h"
 
 /* Where the four dashes go in the 36-character text form. */
 static bool dash_position(size_t i) {
         return i == 8 || i == 13 || i == 18 || i == 23;
-}
-
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
 }
 
 /* Shared by text and path-element parsing, which differ only in the separator. */
@@ -40,8 +31,8 @@ static int uuid_parse_with(const char *s, char separator, IdxdUuid *ret) {
                         continue;
                 }
 
-                hi = unhex(s[i]);
-                lo = unhex(s[i + 1]);
+                hi = hex_digit_value(s[i]);
+                lo = hex_digit_value(s[i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 u.bytes[n++] = (uint8_t) (hi << 4 | lo);

@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef IDXD_LIBVIRT_RPC
+#include "libvirt-rpc.h"                /* idxdd's own client, under libvirt's names */
+#endif
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>

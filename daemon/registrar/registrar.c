@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "libvirt-uri.h"
 #include "registrar.h"
 
 struct Registrar {
@@ -61,24 +62,39 @@ static const IdxdLibvirtCallbacks registrar_callbacks = {
         .state_changed = on_state_changed,
 };
 
-const char *registrar_module_path(void) {
-        const char *e = getenv("IDXDD_LIBVIRT_REGISTRAR");
+int registrar_module_path(const char *uri, char **ret) {
+        IdxdLibvirtLocal local;
+        const char *e = getenv("IDXDD_LIBVIRT_REGISTRAR"), *dir;
+        bool own;
+        int r;
 
-        return e && *e ? e : IDXD_REGISTRAR_PATH;
+        if (e && *e) {
+                *ret = strdup(e);
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* A daemon on a local socket is served by idxdd's own client; the rest needs libvirt's library. */
+        r = idxd_libvirt_uri_local(uri, "/run/libvirt", &local);
+        if (r == -ENOMEM)
+                return r;
+        own = r >= 0;
+        idxd_libvirt_local_done(&local);
+        dir = getenv("IDXDD_REGISTRAR_DIR");
+        if (asprintf(ret, "%s/%s", dir && *dir ? dir : IDXD_REGISTRAR_DIR,
+                     own ? IDXD_REGISTRAR_RPC_MODULE : IDXD_REGISTRAR_LIBVIRT_MODULE) < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 /*
- * dlopen()s the registrar module once; it stays loaded (a worker stuck in a
- * libvirt call may outlive the registrar). On failure *ret_error says why.
+ * dlopen()s a registrar module; it stays loaded (a worker stuck in a libvirt
+ * call may outlive the registrar). On failure *ret_error says why.
  */
-static const IdxdRegistrarModule *module_load(char **ret_error) {
-        static const IdxdRegistrarModule *module;
-        const char *path = registrar_module_path();
+static const IdxdRegistrarModule *module_load(const char *path, char **ret_error) {
         const IdxdRegistrarModule *m;
         void *handle;
 
-        if (module)
-                return module;
         /* RTLD_LOCAL: libvirt's and libxml2's symbols stay inside the module. */
         handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!handle) {
@@ -95,14 +111,14 @@ static const IdxdRegistrarModule *module_load(char **ret_error) {
                              m->abi, IDXD_REGISTRAR_ABI) < 0)
                         *ret_error = NULL;
         } else
-                return module = m;
+                return m;
         (void) dlclose(handle);
         return NULL;
 }
 
 int registrar_new(sd_event *event, const char *uri, const RegistrarEvents *events, void *userdata,
                   Registrar **ret) {
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *error = NULL, *path = NULL;
         const IdxdRegistrarModule *m;
         Registrar *r;
         int k;
@@ -111,8 +127,11 @@ int registrar_new(sd_event *event, const char *uri, const RegistrarEvents *event
         if (strcmp(uri, "none") == 0)
                 return 0;
 
+        k = registrar_module_path(uri, &path);
+        if (k < 0)
+                return k;
         /* Without the registrar the daemon still manages mdevs; it only cannot register them. */
-        m = module_load(&error);
+        m = module_load(path, &error);
         if (!m) {
                 log_error("Cannot load the libvirt registrar: %s; running without libvirt: mdevs are not "
                           "registered with domains (libvirt_uri none turns this off)", error ?: "out of memory");
@@ -137,7 +156,7 @@ int registrar_new(sd_event *event, const char *uri, const RegistrarEvents *event
                 registrar_free(r);
                 return 0;
         }
-        log_debug("libvirt registrar loaded from %s", registrar_module_path());
+        log_info("Registering mdevs with libvirt at %s through %s", uri, path);
         *ret = r;
         return 0;
 }

@@ -21,8 +21,13 @@ typedef struct RegistrarEvents {
         void (*domain_undefined)(const char *domain, void *userdata);
 } RegistrarEvents;
 
-/* Where the registrar module is loaded from: $IDXDD_LIBVIRT_REGISTRAR, else the installed one. */
-const char *registrar_module_path(void);
+/*
+ * The registrar module for uri, newly allocated: $IDXDD_LIBVIRT_REGISTRAR
+ * when set, else in $IDXDD_REGISTRAR_DIR or the installed directory the one
+ * over idxdd's own client for a daemon on a local socket
+ * (idxd_libvirt_uri_local()), the one over libvirt's library otherwise.
+ */
+int registrar_module_path(const char *uri, char **ret);
 
 /*
  * uri "none" = off: *ret = NULL. A registrar module that cannot be loaded,

@@ -1392,15 +1392,55 @@ static gboolean libvirt_disconnected(gpointer data) {
         return g_str_has_suffix(libvirt, " disconnected");
 }
 
+/*
+ * Without a module named, the URI chooses: a daemon on a local socket is
+ * reached by idxdd's own client, anything else through libvirt's library.
+ */
+static void test_registrar_choice(void) {
+        const char *dir = g_getenv("IDXDD_REGISTRAR_DIR");
+        if (!dir || !g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+                g_test_skip("the libvirt registrar modules are not built (meson -Dlibvirt=disabled)");
+                return;
+        }
+        static const struct {
+                gboolean local;             /* the URI names a socket in the scratch dir */
+                const char *module;
+        } cases[] = {
+                { TRUE, "idxdd-registrar-rpc.so" },
+                { FALSE, "idxdd-registrar-libvirt.so" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(Harness) h = harness_new();
+                fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
+                g_autofree char *uri = cases[i].local ?
+                        g_strdup_printf("qemu+unix:///system?socket=%s/no-libvirt-sock", h->dir) :
+                        g_strdup("qemu+tcp://127.0.0.1:1/system");
+                g_autofree char *arg = g_strconcat("--libvirt-uri=", uri, NULL);
+                const char *args[] = { arg, NULL };
+
+                g_unsetenv("IDXDD_LIBVIRT_REGISTRAR");
+                g_free(h->daemon_log);
+                h->daemon_log = g_build_filename(h->dir, "idxdd.log", NULL);
+                harness_start_daemon(h, args);
+                g_assert_true(harness_wait_for(libvirt_disconnected, h, 10000));
+                g_autofree char *log = harness_daemon_log(h);
+                g_autofree char *through = g_strdup_printf("through %s/%s", dir, cases[i].module);
+                assert_text_contains(log, through);
+                g_autofree char *cannot = g_strdup_printf("Cannot connect to libvirt at %s", uri);
+                assert_text_contains(log, cannot);
+                assert_manages_mdevs(h);
+        }
+}
+
 static void test_registrar_uri_fails(void) {
-        const char *registrar = g_getenv("IDXDD_LIBVIRT_REGISTRAR");
-        if (!registrar || !g_file_test(registrar, G_FILE_TEST_EXISTS)) {
+        const char *dir = g_getenv("IDXDD_REGISTRAR_DIR");
+        g_autofree char *module = dir ? g_build_filename(dir, "idxdd-registrar-libvirt.so", NULL) : NULL;
+        if (!module || !g_file_test(module, G_FILE_TEST_EXISTS)) {
                 g_test_skip("the libvirt registrar module is not built (meson -Dlibvirt=disabled)");
                 return;
         }
         g_autoptr(Harness) h = harness_new();
         fake_kernel_add_parent(h->kernel, "idxd_sim.0", 4);
-        g_autofree char *module = g_strdup(registrar);
         const char *args[] = { "--libvirt-uri=nosuchdriver:///default", NULL };
 
         start_with_registrar(h, module, args);
@@ -1412,6 +1452,8 @@ static void test_registrar_uri_fails(void) {
         g_usleep(1500 * 1000);  /* past the first retries (0.5 s, then 1 s) */
         g_autofree char *log = harness_daemon_log(h);
         g_assert_null(strstr(log, "Cannot load the libvirt registrar"));
+        assert_text_contains(log, "through");
+        assert_text_contains(log, "idxdd-registrar-libvirt.so");
         const char *first = strstr(log, "Cannot connect to libvirt at nosuchdriver:///default");
         g_assert_nonnull(first);
         g_assert_null(strstr(first + 1, "Cannot connect to libvirt at nosuchdriver:///default"));
@@ -1448,6 +1490,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/registrar/missing", test_registrar_missing);
         g_test_add_func("/registrar/broken", test_registrar_broken);
         g_test_add_func("/registrar/uri-fails", test_registrar_uri_fails);
+        g_test_add_func("/registrar/choice", test_registrar_choice);
         g_test_add_func("/restart/foreign-mdev", test_restart_foreign_mdev);
         g_test_add_func("/restart/mdevs-attr", test_restart_mdevs_attr);
         g_test_add_func("/restart/after-sigkill", test_restart_after_kill);

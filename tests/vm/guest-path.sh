@@ -51,6 +51,8 @@ registration() {	# the mdev's registration state (idxdctl --json list)
 }
 registered() { [ "$(registration)" = registered ]; }
 must "idxdd registered the mdev with $domain" wait_for 30 registered
+own_client() { grep -qF "through $build/daemon/idxdd-registrar-rpc.so" "$idxdd_log"; }
+step "through its own libvirt client (qemu:///system is a local socket)" own_client
 must "the domain's definition has the mdev hostdev" nested_has_mdev "$domain" "$uuid"
 virsh dumpxml --inactive "$domain" | sed -n '/<hostdev/,/<\/hostdev>/s/^/# /p'
 

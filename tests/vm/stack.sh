@@ -92,7 +92,8 @@ stack_up() {
 		# what must exist in libvirt before idxdd starts (the policy's domains)
 		if declare -F before_idxdd >/dev/null; then before_idxdd; fi
 		args=(--libvirt-uri=qemu:///system)
-		export IDXDD_LIBVIRT_REGISTRAR=$build/daemon/idxdd-registrar-libvirt.so
+		# the modules from the build: the URI chooses (idxdd's own client for the local socket)
+		export IDXDD_REGISTRAR_DIR=$build/daemon
 	fi
 	must "start idxdd ${args[*]}" start_idxdd "${args[@]}"
 }
