@@ -104,6 +104,9 @@ if [ "$boot" = 1 ]; then
 	check "idxdd asks libvirt: a create for an unknown domain is refused by libvirt" sh -c \
 		'out=$(idxdctl create --type dsa-1swq-v1 --domain nosuchvm 2>&1); rc=$?; echo "$out";
 		 [ $rc = 1 ] && echo "$out" | grep -qi nosuchvm'
+	# qemu:///system is local: the packaged daemon chose idxdd's own libvirt client.
+	check "idxdd registers through its own libvirt client (the installed idxdd-registrar-rpc.so)" \
+		journal_has 'libvirt at qemu:///system through /usr/lib/[^/]+/idxdd/idxdd-registrar-rpc\.so'
 
 	# -- rights ---------------------------------------------------------------------
 	auto=$(runuser -u alice -- idxdctl create --type dsa-1swq-v1 --persistent --autostart 2>&1)
