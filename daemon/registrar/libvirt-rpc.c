@@ -352,7 +352,7 @@ static void xdr_put_u32(Xdr *x, uint32_t v) {
 static void xdr_put_opaque(Xdr *x, const void *data, size_t n) {
         uint8_t *p = xdr_extend(x, n);
 
-        if (p)
+        if (p && n > 0)
                 memcpy(p, data, n);
 }
 

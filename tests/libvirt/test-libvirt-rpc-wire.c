@@ -93,7 +93,8 @@ static void send_msg(int fd, uint32_t program, uint32_t proc, uint32_t type, uin
         put32(buf + 16, type);
         put32(buf + 20, serial);
         put32(buf + 24, status);
-        memcpy(buf + 28, payload, n);
+        if (n > 0)
+                memcpy(buf + 28, payload, n);
         assert_int_equal(write(fd, buf, n + 28), (ssize_t) (n + 28));
 }
 
