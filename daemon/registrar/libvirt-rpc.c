@@ -55,8 +55,6 @@ enum {
         PROC_DOMAIN_EVENT_LIFECYCLE = 318,
 };
 
-#define RUN_DIR "/run/libvirt"
-
 /* ---- errors: one per thread, as in libvirt ---- */
 
 static __thread virError last_error;
@@ -79,6 +77,14 @@ static void _printf_(2, 3) error_set(int code, const char *fmt, ...) {
         last_error.domain = VIR_FROM_RPC;
         last_error.level = VIR_ERR_ERROR;
         last_error.message = m;
+}
+
+static void error_oom(void) {
+        error_set(VIR_ERR_NO_MEMORY, "out of memory");
+}
+
+static void error_bad_reply(void) {
+        error_set(VIR_ERR_RPC, "libvirt sent a reply that cannot be read");
 }
 
 virErrorPtr virGetLastError(void) {
@@ -478,7 +484,7 @@ static int conn_send(virConnectPtr c, Xdr *m) {
         size_t done = 0;
 
         if (m->bad) {
-                error_set(VIR_ERR_NO_MEMORY, "out of memory");
+                error_oom();
                 return -1;
         }
         m->data[0] = m->size >> 24;
@@ -595,7 +601,7 @@ static int conn_read_message(virConnectPtr c, Header *h, Xdr *ret) {
         }
         m.data = malloc(length - 4);
         if (!m.data) {
-                error_set(VIR_ERR_NO_MEMORY, "out of memory");
+                error_oom();
                 conn_mark_dead(c, VIR_CONNECT_CLOSE_REASON_ERROR);
                 return -1;
         }
@@ -713,7 +719,7 @@ static int conn_call_int(virConnectPtr c, Xdr *args) {
                 return -1;
         v = xdr_get_int(&r);
         if (r.bad) {
-                error_set(VIR_ERR_RPC, "libvirt sent a reply that cannot be read");
+                error_bad_reply();
                 v = -1;
         }
         xdr_done(&r);
@@ -743,7 +749,7 @@ static int conn_authenticate(virConnectPtr c, const char *uri) {
                 type = xdr_get_u32(&r);
         if (r.bad) {
                 xdr_done(&r);
-                error_set(VIR_ERR_RPC, "libvirt sent a reply that cannot be read");
+                error_bad_reply();
                 return -1;
         }
         xdr_done(&r);
@@ -785,7 +791,7 @@ static void conn_dispatch_event(virConnectPtr c, Xdr *m) {
         free(d.name);
 }
 
-/* Runs on the loop: queued events, the keepalive, then the close callback. */
+/* Runs on the loop: queued events, then the close callback; re-arming pings when due. */
 static void on_conn_timer(int timer, void *opaque) {
         virConnectPtr c = opaque;
 
@@ -799,7 +805,6 @@ static void on_conn_timer(int timer, void *opaque) {
                 xdr_done(&e->message);
                 free(e);
         }
-        (void) conn_keepalive(c);
         if (c->close_due) {
                 c->close_due = false;
                 if (c->close_cb)
@@ -808,12 +813,15 @@ static void on_conn_timer(int timer, void *opaque) {
         conn_arm_timer(c);
 }
 
+/* Pings when due; the timer then fires at once for queued events or a close still to report, else at the next ping. */
 static void conn_arm_timer(virConnectPtr c) {
         int msec;
 
         if (c->timer < 0)
                 return;
-        msec = c->events || c->close_due ? 0 : conn_keepalive(c);
+        msec = conn_keepalive(c);               /* may find the daemon dead: close_due */
+        if (c->events || c->close_due)
+                msec = 0;
         virEventUpdateTimeout(c->timer, msec);
 }
 
@@ -863,20 +871,20 @@ virConnectPtr virConnectOpen(const char *uri) {
         int r;
 
         virResetLastError();
-        r = idxd_libvirt_uri_local(uri ?: "", RUN_DIR, &local);
+        r = idxd_libvirt_uri_local(uri ?: "", IDXD_LIBVIRT_RUN_DIR, &local);
         if (r < 0) {
                 if (r == -EPROTONOSUPPORT)
                         error_set(VIR_ERR_NO_CONNECT,
                                   "idxdd's own libvirt client cannot open %s: it reaches only a daemon on a local "
                                   "socket (docs/libvirt.md, \"Two clients\")", strempty(uri));
                 else
-                        error_set(VIR_ERR_NO_MEMORY, "out of memory");
+                        error_oom();
                 return NULL;
         }
         c = calloc(1, sizeof(*c));
         if (!c) {
                 idxd_libvirt_local_done(&local);
-                error_set(VIR_ERR_NO_MEMORY, "out of memory");
+                error_oom();
                 return NULL;
         }
         *c = (struct _virConnect) { .fd = -1, .watch = -1, .timer = -1, .heard_usec = now_monotonic_usec() };
@@ -906,7 +914,7 @@ virConnectPtr virConnectOpen(const char *uri) {
         c->watch = virEventAddHandle(c->fd, VIR_EVENT_HANDLE_READABLE, on_conn_readable, c, NULL);
         c->timer = virEventAddTimeout(-1, on_conn_timer, c, NULL);
         if (c->watch < 0 || c->timer < 0) {
-                error_set(VIR_ERR_NO_MEMORY, "out of memory");
+                error_oom();
                 goto fail;
         }
         conn_arm_timer(c);
@@ -1018,7 +1026,7 @@ int virConnectDomainEventRegisterAny(virConnectPtr c, virDomainPtr dom, int even
         }
         e = calloc(1, sizeof(*e));
         if (!e) {
-                error_set(VIR_ERR_NO_MEMORY, "out of memory");
+                error_oom();
                 return -1;
         }
         call_begin(c, &a, PROC_DOMAIN_EVENT_REGISTER);
@@ -1087,9 +1095,10 @@ virDomainPtr virDomainLookupByName(virConnectPtr c, const char *name) {
                         memcpy(d->uuid, uuid, VIR_UUID_BUFLEN);
                 d->id = xdr_get_int(&r);
         }
-        if (!d || r.bad) {
-                error_set(d ? VIR_ERR_RPC : VIR_ERR_NO_MEMORY, d ? "libvirt sent a reply that cannot be read" :
-                          "out of memory");
+        if (!d)
+                error_oom();
+        else if (r.bad) {
+                error_bad_reply();
                 (void) virDomainFree(d);
                 d = NULL;
         }
@@ -1121,7 +1130,7 @@ char *virDomainGetXMLDesc(virDomainPtr d, unsigned int flags) {
                 return NULL;
         xml = xdr_get_string(&r);
         if (r.bad) {
-                error_set(VIR_ERR_RPC, "libvirt sent a reply that cannot be read");
+                error_bad_reply();
                 xml = mfree(xml);
         }
         xdr_done(&r);

@@ -7,6 +7,9 @@
  */
 #pragma once
 
+/* Where libvirt's daemons put their sockets in system mode. */
+#define IDXD_LIBVIRT_RUN_DIR "/run/libvirt"
+
 typedef struct IdxdLibvirtLocal {
         char *name;             /* the URI the daemon is asked to open: "qemu:///system" */
         char *sockets[2];       /* tried in order; sockets[1] may be NULL */

@@ -73,7 +73,7 @@ int registrar_module_path(const char *uri, char **ret) {
                 return *ret ? 0 : -ENOMEM;
         }
         /* A daemon on a local socket is served by idxdd's own client; the rest needs libvirt's library. */
-        r = idxd_libvirt_uri_local(uri, "/run/libvirt", &local);
+        r = idxd_libvirt_uri_local(uri, IDXD_LIBVIRT_RUN_DIR, &local);
         if (r == -ENOMEM)
                 return r;
         own = r >= 0;
